@@ -1,0 +1,42 @@
+"""The classifier every architecture is scored in: shared input, embedding and head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from harness.architecture import Architecture, Params
+
+if TYPE_CHECKING:
+    import keras
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What the core fixes for every model of a comparison."""
+
+    vocabulary_size: int
+    num_classes: int
+    embedding_dim: int = 64
+
+
+def build_classifier(
+    architecture: Architecture, params: Params, shape: ModelShape, *, mask: bool
+) -> keras.Model:
+    """Token ids -> Embedding(mask_zero=mask) -> the plugin's encoder -> softmax head."""
+    import keras
+
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    embedded = keras.layers.Embedding(
+        shape.vocabulary_size, shape.embedding_dim, mask_zero=mask, name="embedding"
+    )(token_ids)
+    encoded = architecture.build_encoder(embedded, params)
+    if len(encoded.shape) != 2:
+        raise ValueError(
+            f"architecture {architecture.name!r} returned an encoding of shape "
+            f"{tuple(encoded.shape)}; the head needs (batch, features)"
+        )
+    probabilities = keras.layers.Dense(
+        shape.num_classes, activation="softmax", dtype="float32", name="head"
+    )(encoded)
+    return keras.Model(token_ids, probabilities, name=architecture.name)

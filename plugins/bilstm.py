@@ -1,0 +1,28 @@
+"""``bilstm``: one bidirectional LSTM layer of 64 units per direction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from harness import Architecture, HyperParameter, hookimpl
+from harness.architecture import ParamValue
+
+
+def build_encoder(embedded, params: Mapping[str, ParamValue]):
+    import keras
+
+    return keras.layers.Bidirectional(keras.layers.LSTM(params["units"]))(embedded)
+
+
+@hookimpl
+def harness_architectures() -> list[Architecture]:
+    return [
+        Architecture(
+            name="bilstm",
+            summary="One bidirectional LSTM layer; both last states feed the head.",
+            hyperparameters=(
+                HyperParameter("units", 64, "LSTM units in each direction", minimum=1),
+            ),
+            build_encoder=build_encoder,
+        )
+    ]

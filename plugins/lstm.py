@@ -1,0 +1,26 @@
+"""``lstm``: the tutorial's LSTM(8)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from harness import Architecture, HyperParameter, hookimpl
+from harness.architecture import ParamValue
+
+
+def build_encoder(embedded, params: Mapping[str, ParamValue]):
+    import keras
+
+    return keras.layers.LSTM(params["units"])(embedded)
+
+
+@hookimpl
+def harness_architectures() -> list[Architecture]:
+    return [
+        Architecture(
+            name="lstm",
+            summary="One LSTM layer; its last state feeds the head.",
+            hyperparameters=(HyperParameter("units", 8, "recurrent units", minimum=1),),
+            build_encoder=build_encoder,
+        )
+    ]

@@ -1,0 +1,34 @@
+"""``stacked-bilstm``: the tutorial's two-layer bidirectional LSTM(64), depth adjustable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from harness import Architecture, HyperParameter, hookimpl
+from harness.architecture import ParamValue
+
+
+def build_encoder(embedded, params: Mapping[str, ParamValue]):
+    import keras
+
+    sequence = embedded
+    for layer in range(params["depth"]):
+        last = layer == params["depth"] - 1
+        lstm = keras.layers.LSTM(params["units"], return_sequences=not last)
+        sequence = keras.layers.Bidirectional(lstm)(sequence)
+    return sequence
+
+
+@hookimpl
+def harness_architectures() -> list[Architecture]:
+    return [
+        Architecture(
+            name="stacked-bilstm",
+            summary="Stacked bidirectional LSTM layers; the top layer's last states feed the head.",
+            hyperparameters=(
+                HyperParameter("depth", 2, "number of bidirectional LSTM layers", minimum=1),
+                HyperParameter("units", 64, "LSTM units in each direction", minimum=1),
+            ),
+            build_encoder=build_encoder,
+        )
+    ]

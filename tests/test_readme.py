@@ -1,0 +1,23 @@
+"""The README's quick start stays true: CI runs the very test command it gives."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def quick_start_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", section)
+
+
+def test_quick_start_has_a_main_command_and_a_test_command():
+    main_command, test_command = quick_start_commands()
+    assert "harness run --all" in main_command
+    assert "pytest" in test_command
+
+
+def test_ci_runs_the_readme_test_command():
+    _, test_command = quick_start_commands()
+    assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
