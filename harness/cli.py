@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 from tabulate import tabulate
 
 from harness.errors import HarnessError
+from harness.text import Fields
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
 
 class HarnessGroup(click.Group):
@@ -67,3 +72,26 @@ def list_plugins() -> None:
     blocked = [p.name for p in registry.plugins if p.blocked]
     if blocked:
         click.echo(f"\nBlocked plugins: {', '.join(blocked)}")
+
+
+FIELDS = click.Choice([fields.value for fields in Fields])
+
+
+@main.group()
+def data() -> None:
+    """Inspect data sources."""
+
+
+@data.command("check")
+@click.argument("source")
+@click.option(
+    "--fields", type=FIELDS, default=Fields.TITLE_AND_DESCRIPTION.value, show_default=True
+)
+@click.option("--vocabulary-size", type=click.IntRange(min=3), default=20_000, show_default=True)
+@click.option("--tfds-data-dir", type=click.Path(file_okay=False), default=None)
+def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: str | None) -> None:
+    """Validate SOURCE (a directory in the AG News CSV layout, or tfds:NAME) and describe it."""
+    from harness.data_check import check
+
+    summary = check(source, Fields(fields), vocabulary_size, tfds_data_dir and Path(tfds_data_dir))
+    click.echo(summary.render())

@@ -133,8 +133,13 @@ def padded_share(batches: tf.data.Dataset) -> float:
 def _rows(split: VectorizedSplit, shuffle_seed: int | None) -> tf.data.Dataset:
     import tensorflow as tf
 
-    ragged = tf.RaggedTensor.from_row_lengths(split.token_ids, split.lengths)
-    rows = tf.data.Dataset.from_tensor_slices((ragged, split.labels)).cache()
+    token_ids = tf.constant(split.token_ids)
+    starts = np.concatenate([[0], np.cumsum(split.lengths)[:-1]]).astype("int64")
+    rows = (
+        tf.data.Dataset.from_tensor_slices((starts, split.lengths.astype("int64"), split.labels))
+        .map(lambda start, length, label: (token_ids[start : start + length], label))
+        .cache()
+    )
     if shuffle_seed is not None:
         rows = rows.shuffle(len(split.labels), seed=shuffle_seed, reshuffle_each_iteration=True)
     return rows

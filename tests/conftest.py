@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from news_data import TOPICS, news_rows, write_news_csv
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -51,3 +52,14 @@ def install_distribution(
     yield install
     for module in created:
         sys.modules.pop(module, None)
+
+
+@pytest.fixture
+def news_dir(tmp_path: Path) -> Path:
+    """A tiny data set of the project's own in the AG News CSV layout: 160 train, 40 test rows."""
+    directory = tmp_path / "news"
+    directory.mkdir()
+    (directory / "classes.txt").write_text("\n".join(TOPICS) + "\n")
+    write_news_csv(directory / "train.csv", news_rows(160, seed=1))
+    write_news_csv(directory / "test.csv", news_rows(40, seed=2))
+    return directory

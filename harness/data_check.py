@@ -1,0 +1,90 @@
+"""``harness data check``: validate a data source and describe it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tabulate import tabulate
+
+from harness.dataset import TextDataset, load_dataset
+from harness.text import Fields, normalize
+from harness.vectorize import OOV_TOKEN_ID
+
+PERCENTILES = (50, 90, 99, 100)
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    dataset: TextDataset
+    fields: Fields
+    token_lengths: dict[str, np.ndarray]
+    vocabulary_size: int
+    test_coverage: float
+
+    def render(self) -> str:
+        names = self.dataset.class_names
+        counts = {
+            split: np.bincount(getattr(self.dataset, split).labels, minlength=len(names))
+            for split in ("train", "test")
+        }
+        rows = [
+            [k + 1, name, counts["train"][k], counts["test"][k]] for k, name in enumerate(names)
+        ]
+        rows.append(["", "all", counts["train"].sum(), counts["test"].sum()])
+        lengths = [
+            [
+                split,
+                *np.percentile(values, PERCENTILES).round().astype(int),
+                round(values.mean(), 1),
+            ]
+            for split, values in self.token_lengths.items()
+        ]
+        return "\n".join(
+            [
+                f"source: {self.dataset.source}",
+                f"fingerprint: {self.dataset.fingerprint}",
+                f"fields: {self.fields.value}",
+                "",
+                "Rows per class and split",
+                tabulate(rows, ["index", "class", "train", "test"]),
+                "",
+                "Token lengths (after normalisation and TextVectorization's standardisation)",
+                tabulate(
+                    lengths,
+                    ["split", *(f"p{p}" if p < 100 else "max" for p in PERCENTILES), "mean"],
+                ),
+                "",
+                f"Vocabulary: {self.vocabulary_size} tokens fitted on the training split; "
+                f"it covers {self.test_coverage:.1%} of the test split's tokens "
+                f"({1 - self.test_coverage:.1%} out of vocabulary).",
+            ]
+        )
+
+
+def check(
+    source: str,
+    fields: Fields = Fields.TITLE_AND_DESCRIPTION,
+    vocabulary_size: int = 20_000,
+    tfds_data_dir: Path | None = None,
+) -> DataSummary:
+    """Load and validate ``source`` (raises :class:`DataError`), then measure it."""
+    import tensorflow as tf
+
+    dataset = load_dataset(source, fields, tfds_data_dir)
+    texts = {
+        split: [normalize(text) for text in getattr(dataset, split).texts]
+        for split in ("train", "test")
+    }
+    vectorizer = tf.keras.layers.TextVectorization(max_tokens=vocabulary_size, ragged=True)
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts["train"]).batch(1024))
+    vectorized = {split: vectorizer(tf.constant(values)) for split, values in texts.items()}
+    test_tokens = vectorized["test"].flat_values.numpy()
+    return DataSummary(
+        dataset=dataset,
+        fields=fields,
+        token_lengths={split: ragged.row_lengths().numpy() for split, ragged in vectorized.items()},
+        vocabulary_size=vectorizer.vocabulary_size(),
+        test_coverage=float(np.mean(test_tokens != OOV_TOKEN_ID)) if len(test_tokens) else 0.0,
+    )

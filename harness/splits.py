@@ -1,0 +1,34 @@
+"""Seeded, stratified selection of rows: the validation split and quick-run subsets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def stratified_sample(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Sorted indices of ``count`` rows drawn so that every class keeps its share.
+
+    Class quotas are proportional, rounded by largest remainder so that they add
+    up to ``count`` exactly. The same labels, count and seed give the same rows.
+    """
+    labels = np.asarray(labels)
+    if not 0 <= count <= len(labels):
+        raise ValueError(f"cannot draw {count} rows from {len(labels)}")
+    rng = np.random.default_rng(seed)
+    classes, class_counts = np.unique(labels, return_counts=True)
+    exact = class_counts * count / len(labels)
+    quotas = np.floor(exact).astype(int)
+    by_remainder = np.argsort(-(exact - quotas), kind="stable")
+    quotas[by_remainder[: count - quotas.sum()]] += 1
+    chosen = [
+        rng.permutation(np.flatnonzero(labels == label))[:quota]
+        for label, quota in zip(classes, quotas, strict=True)
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
+def split_off(labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, taken): ``count`` stratified rows taken out, the rest kept; both sorted."""
+    taken = stratified_sample(labels, count, seed)
+    kept = np.setdiff1d(np.arange(len(labels)), taken, assume_unique=True)
+    return kept, taken

@@ -1,0 +1,90 @@
+"""Padding strategies: right padding, masks, bucket boundaries and exact padded shares."""
+
+import numpy as np
+import pytest
+
+from harness.padding import BUCKET, MASK, NO_PADDING_MASK, bucket_boundaries, padded_share
+from harness.vectorize import VectorizedSplit
+
+
+def split_of(rows: list[list[int]]) -> VectorizedSplit:
+    return VectorizedSplit(
+        token_ids=np.array([t for row in rows for t in row], dtype="int32"),
+        lengths=np.array([len(row) for row in rows], dtype="int32"),
+        labels=np.arange(len(rows), dtype="int32") % 2,
+    )
+
+
+ROWS = [[7], [4, 5, 6], [8, 9], [2, 3, 4, 5]]
+
+
+def batches_of(strategy, rows, batch_size=2, training_lengths=None, shuffle_seed=None):
+    split = split_of(rows)
+    lengths = split.lengths if training_lengths is None else np.array(training_lengths)
+    dataset = strategy.batches(
+        split, batch_size, training_lengths=lengths, shuffle_seed=shuffle_seed
+    )
+    return dataset, [tokens.tolist() for tokens, _ in dataset.as_numpy_iterator()]
+
+
+@pytest.mark.parametrize("strategy", [NO_PADDING_MASK, MASK])
+def test_pad_to_longest_in_batch_pads_on_the_right(strategy):
+    _, batches = batches_of(strategy, ROWS)
+    assert batches == [[[7, 0, 0], [4, 5, 6]], [[8, 9, 0, 0], [2, 3, 4, 5]]]
+
+
+def test_padded_share_by_hand():
+    # batch 1: 2 rows x 3 = 6 tokens, 2 pads; batch 2: 2 x 4 = 8 tokens, 2 pads -> 4 / 14
+    dataset, _ = batches_of(NO_PADDING_MASK, ROWS)
+    assert padded_share(dataset) == pytest.approx(4 / 14)
+
+
+def test_only_mask_and_bucket_mask():
+    assert (NO_PADDING_MASK.masks, MASK.masks, BUCKET.masks) == (False, True, True)
+
+
+def test_bucket_groups_rows_of_similar_length():
+    rows = [[1], [2, 2, 2, 2, 2], [3], [4, 4, 4, 4, 4]]
+    training_lengths = [1] * 6 + [5] * 6  # two buckets: below 4 tokens, and 4 or more
+    assert bucket_boundaries(np.array(training_lengths), batch_size=2) == [4]
+    dataset, batches = batches_of(BUCKET, rows, training_lengths=training_lengths)
+    assert sorted(batches) == [[[1], [3]], [[2, 2, 2, 2, 2], [4, 4, 4, 4, 4]]]
+    assert padded_share(dataset) == 0.0
+    unbucketed, _ = batches_of(MASK, rows)
+    assert padded_share(unbucketed) == pytest.approx(8 / 20)
+
+
+def test_bucket_boundaries_follow_length_quantiles():
+    lengths = np.arange(1, 601)
+    boundaries = bucket_boundaries(lengths, batch_size=10)  # 600 rows / 30 -> 20 buckets
+    assert boundaries == sorted(set(boundaries))
+    assert len(boundaries) == 19
+    per_bucket = np.diff([1, *boundaries, 601])
+    assert per_bucket.min() >= 30 - 1
+
+
+def test_shuffled_batches_hold_every_row_once_and_change_between_epochs():
+    rows = [[k + 1] * (k % 5 + 1) for k in range(40)]
+    for strategy in (NO_PADDING_MASK, BUCKET):
+        dataset, first = batches_of(strategy, rows, batch_size=4, shuffle_seed=7)
+        second = [tokens.tolist() for tokens, _ in dataset.as_numpy_iterator()]
+        fed = sorted(row[0] for batch in first for row in batch)
+        assert fed == list(range(1, 41)), strategy.name
+        assert first != second, strategy.name
+
+
+def test_labels_travel_with_their_rows():
+    split = split_of([[5] * (k + 1) for k in range(6)])
+    dataset = BUCKET.batches(split, 2, training_lengths=split.lengths, shuffle_seed=3)
+    for tokens, labels in dataset.as_numpy_iterator():
+        lengths = (tokens != 0).sum(axis=1)
+        np.testing.assert_array_equal(labels, (lengths - 1) % 2)
+
+
+def test_the_mask_hides_the_pads_from_the_model():
+    import keras
+
+    layer = keras.layers.Embedding(10, 3, mask_zero=True)
+    _, batches = batches_of(MASK, ROWS)
+    mask = np.asarray(layer.compute_mask(np.array(batches[0])))
+    assert mask.tolist() == [[True, False, False], [True, True, True]]
