@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
+from harness.cells import TrainingConfig
+from harness.devices import DeviceConfig
 from harness.errors import HarnessError
 from harness.text import Fields
+from harness.vectorize import DataConfig
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
@@ -95,3 +99,217 @@ def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: st
 
     summary = check(source, Fields(fields), vocabulary_size, tfds_data_dir and Path(tfds_data_dir))
     click.echo(summary.render())
+
+
+@main.command("run")
+@click.option(
+    "--all", "run_all", is_flag=True, help="Every architecture under every padding strategy."
+)
+@click.option(
+    "--arch", "-a", "architectures", multiple=True, help="Architecture to run (repeatable)."
+)
+@click.option(
+    "--padding",
+    "-p",
+    "paddings",
+    multiple=True,
+    help="Padding strategy (repeatable; default: all).",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Seeds per cell: 0..N-1.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=TrainingConfig.max_epochs,
+    show_default=True,
+    help="Most epochs; early stopping decides.",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=TrainingConfig.patience,
+    show_default=True,
+    help="Epochs without a better validation accuracy before stopping.",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=TrainingConfig.batch_size, show_default=True
+)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=TrainingConfig.learning_rate,
+    show_default=True,
+)
+@click.option(
+    "--embedding-dim",
+    type=click.IntRange(min=1),
+    default=TrainingConfig.embedding_dim,
+    show_default=True,
+)
+@click.option(
+    "--embedding-dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=TrainingConfig.embedding_dropout,
+    show_default=True,
+)
+@click.option(
+    "--data",
+    "source",
+    default=DataConfig.source,
+    show_default=True,
+    help="tfds:NAME or a directory in the AG News CSV layout.",
+)
+@click.option(
+    "--tfds-data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="tensorflow-datasets data directory.",
+)
+@click.option("--fields", type=FIELDS, default=DataConfig.fields.value, show_default=True)
+@click.option(
+    "--normalize/--no-normalize",
+    default=DataConfig.normalize,
+    show_default=True,
+    help="Repair AG News HTML remnants (see harness/text.py).",
+)
+@click.option(
+    "--vocabulary-size",
+    type=click.IntRange(min=3),
+    default=DataConfig.vocabulary_size,
+    show_default=True,
+)
+@click.option(
+    "--max-length",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Truncate rows to this many tokens.",
+)
+@click.option(
+    "--validation-size",
+    type=float,
+    default=DataConfig.validation_size,
+    show_default=True,
+    help="Share of the training split held out for validation.",
+)
+@click.option("--split-seed", type=int, default=DataConfig.split_seed, show_default=True)
+@click.option(
+    "--max-train",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Train on a seeded, stratified subset of this many rows.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="ARCH.PARAM=VALUE",
+    help="Override a hyperparameter (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Vectorised data cache [default: ~/.cache/rnn-harness].",
+)
+@click.option("--force", is_flag=True, help="Re-run cells that already have a finished result.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds a cell may take before its worker is killed.",
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, gpu or gpu:N.")
+@click.option("--mixed-precision", is_flag=True, help="Train in mixed_float16.")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="TensorFlow intra- and inter-op threads.",
+)
+@click.option(
+    "--deterministic",
+    is_flag=True,
+    help="TensorFlow op determinism (slower; same seed, same bits).",
+)
+@click.option(
+    "--in-process", is_flag=True, help="Run cells in this process: no isolation, no timeout."
+)
+@click.option("--quiet", "-q", is_flag=True, help="One line per cell, no progress bar.")
+def run_command(**options) -> None:
+    """Train and score architectures x padding strategies x seeds; write the leaderboard."""
+    from harness.leaderboard import write_report
+    from harness.runner import RunOptions, run
+
+    if not options["run_all"] and not options["architectures"]:
+        raise click.UsageError(
+            "choose architectures with --arch/-a NAME, or run them all with --all"
+        )
+    run_options = RunOptions(
+        architectures=() if options["run_all"] else options["architectures"],
+        paddings=options["paddings"],
+        seeds=options["seeds"],
+        overrides=options["overrides"],
+        data=DataConfig(
+            source=options["source"],
+            fields=Fields(options["fields"]),
+            normalize=options["normalize"],
+            vocabulary_size=options["vocabulary_size"],
+            max_length=options["max_length"],
+            validation_size=options["validation_size"],
+            split_seed=options["split_seed"],
+            max_train=options["max_train"],
+            tfds_data_dir=options["tfds_data_dir"],
+        ),
+        training=TrainingConfig(
+            max_epochs=options["epochs"],
+            patience=options["patience"],
+            batch_size=options["batch_size"],
+            learning_rate=options["learning_rate"],
+            embedding_dim=options["embedding_dim"],
+            embedding_dropout=options["embedding_dropout"],
+        ),
+        device=DeviceConfig(
+            device=options["device"],
+            mixed_precision=options["mixed_precision"],
+            threads=options["threads"],
+            deterministic=options["deterministic"],
+        ),
+        out_dir=options["out_dir"],
+        cache_dir=options["cache_dir"],
+        force=options["force"],
+        timeout=options["timeout"],
+        in_process=options["in_process"],
+        quiet=options["quiet"],
+        command=shlex.join(["harness", *sys.argv[1:]]),
+    )
+    rows = run(run_options, say=click.echo)
+    failed = sum(row["status"] != "done" for row in rows)
+    path = write_report(run_options.out_dir)
+    click.echo(f"{len(rows)} cells run, {failed} not done; leaderboard: {path}")
+
+
+@main.command("report")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+def report_command(out_dir: Path) -> None:
+    """Rewrite the leaderboard from the results file in OUT."""
+    from harness.leaderboard import write_report
+
+    click.echo(f"leaderboard: {write_report(out_dir)}")

@@ -18,18 +18,21 @@ class ModelShape:
     vocabulary_size: int
     num_classes: int
     embedding_dim: int = 64
+    embedding_dropout: float = 0.0
 
 
 def build_classifier(
     architecture: Architecture, params: Params, shape: ModelShape, *, mask: bool
 ) -> keras.Model:
-    """Token ids -> Embedding(mask_zero=mask) -> the plugin's encoder -> softmax head."""
+    """Token ids -> Embedding(mask_zero) [-> Dropout] -> the plugin's encoder -> softmax head."""
     import keras
 
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     embedded = keras.layers.Embedding(
         shape.vocabulary_size, shape.embedding_dim, mask_zero=mask, name="embedding"
     )(token_ids)
+    if shape.embedding_dropout:  # Dropout keeps the padding mask flowing
+        embedded = keras.layers.Dropout(shape.embedding_dropout, name="embedding_dropout")(embedded)
     encoded = architecture.build_encoder(embedded, params)
     if len(encoded.shape) != 2:
         raise ValueError(

@@ -28,7 +28,7 @@ from harness.errors import HarnessError
 from harness.splits import split_off, stratified_sample
 from harness.text import Fields, normalize
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # bump when the stored arrays change
 OOV_TOKEN_ID = 1  # TextVectorization: 0 is padding, 1 is the out-of-vocabulary token
 SPLITS = ("train", "validation", "test")
 

@@ -1,0 +1,74 @@
+"""Device setup, in one place: which device, GPU memory growth, precision, threads, determinism.
+
+:func:`configure` must run before TensorFlow builds its first op, so the harness
+calls it at the start of every cell's worker. Everything it did is returned and
+recorded with the cell's result. A machine without a GPU runs everything on CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness.errors import HarnessError
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """What the user asked for: ``device`` is ``auto``, ``cpu``, ``gpu`` or ``gpu:N``."""
+
+    device: str = "auto"
+    mixed_precision: bool = False
+    threads: int | None = None
+    deterministic: bool = False
+
+    def __post_init__(self) -> None:
+        kind, _, index = self.device.partition(":")
+        if kind not in {"auto", "cpu", "gpu"} or (index and (kind != "gpu" or not index.isdigit())):
+            raise HarnessError(f"--device takes auto, cpu, gpu or gpu:N, not {self.device!r}")
+
+
+def configure(config: DeviceConfig) -> dict[str, Any]:
+    """Apply ``config`` to TensorFlow and return what was set up, for the result row."""
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:  # the tutorial's advice: take GPU memory as needed, not all at once
+        tf.config.experimental.set_memory_growth(gpu, True)
+    chosen = _choose(config.device, gpus)
+    visible = [gpus[chosen]] if chosen is not None else []
+    tf.config.set_visible_devices(visible, "GPU")
+    if config.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(config.threads)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.mixed_precision.set_global_policy(
+        "mixed_float16" if config.mixed_precision else "float32"
+    )
+    return {
+        **asdict(config),
+        "used": f"GPU:{chosen}" if chosen is not None else "CPU",
+        "gpus_found": len(gpus),
+        "gpu_name": _gpu_name(gpus[chosen]) if chosen is not None else None,
+        "precision_policy": keras.mixed_precision.global_policy().name,
+    }
+
+
+def _choose(device: str, gpus: list[Any]) -> int | None:
+    kind, _, index = device.partition(":")
+    if kind == "cpu" or (kind == "auto" and not gpus):
+        return None
+    if not gpus:
+        raise HarnessError(f"--device {device}: TensorFlow finds no GPU on this machine")
+    chosen = int(index or 0)
+    if chosen >= len(gpus):
+        raise HarnessError(f"--device {device}: only {len(gpus)} GPU(s) found")
+    return chosen
+
+
+def _gpu_name(gpu: Any) -> str | None:
+    import tensorflow as tf
+
+    return tf.config.experimental.get_device_details(gpu).get("device_name")

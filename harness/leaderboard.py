@@ -1,0 +1,309 @@
+"""``harness report``: turn the results file into ``leaderboard.md`` and ``leaderboard.png``.
+
+The leaderboard covers one *comparison* (same data, training settings and
+device), by default the one of the newest row. Cells are ranked by mean test
+accuracy over seeds. Two cells are within noise when their means differ by no
+more than twice the standard error of the difference, ``2 * sqrt(se_a**2 +
+se_b**2)``, where a cell's standard error is its seeds' standard deviation over
+sqrt(seeds) (with one seed, the test split's sampling error
+``sqrt(p * (1 - p) / test_rows)``). A cell within noise of the leader of a rank
+group shares that rank, marked ``=``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from harness.results import RESULTS_FILE, ResultRow, latest_by_config, read_rows
+
+LEADERBOARD_FILE = "leaderboard.md"
+PLOT_FILE = "leaderboard.png"
+SHARED_RANK_MARK = "="
+
+
+def markdown_text(text: object) -> str:
+    """``text`` made safe for a markdown table cell: no new lines, pipes, or HTML."""
+    value = " ".join(str(text).split())
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "\\`")):
+        value = value.replace(raw, safe)
+    return value
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    rows: list[ResultRow]
+    cells: pd.DataFrame  # one row per (architecture, padding), ranked
+    failures: pd.DataFrame
+
+    @classmethod
+    def from_rows(cls, rows: list[ResultRow], comparison: str | None = None) -> Leaderboard:
+        latest = list(latest_by_config(rows).values())
+        if not latest:
+            raise ValueError("no results to report")
+        comparison = comparison or latest[-1]["comparison"]
+        chosen = [row for row in latest if row["comparison"] == comparison]
+        return cls(chosen, _ranked_cells(chosen), _failures(chosen))
+
+
+def _ranked_cells(rows: list[ResultRow]) -> pd.DataFrame:
+    done = [row for row in rows if row["status"] == "done"]
+    if not done:
+        return pd.DataFrame()
+    frame = pd.DataFrame(
+        {
+            "architecture": row["architecture"],
+            "padding": row["padding"],
+            "seed": row["seed"],
+            "test_rows": row["data"]["rows"]["test"],
+            **{key: value for key, value in row["measurements"].items() if key != "history"},
+        }
+        for row in done
+    )
+    grouped = frame.groupby(["architecture", "padding"], sort=False)
+    cells = grouped.agg(
+        seeds=("seed", "count"),
+        accuracy=("test_accuracy", "mean"),
+        accuracy_sd=("test_accuracy", "std"),
+        macro_f1=("test_macro_f1", "mean"),
+        test_loss=("test_loss", "mean"),
+        best_epoch=("best_epoch", "mean"),
+        train_per_s=("train_examples_per_second", "mean"),
+        warmup_s=("warmup_seconds", "mean"),
+        s_per_epoch=("seconds_per_epoch", "mean"),
+        infer_per_s=("inference_examples_per_second", "mean"),
+        parameters=("trainable_parameters", "first"),
+        padded_share=("padded_share", "mean"),
+        peak_host_mb=("peak_host_memory_mb", "max"),
+        test_rows=("test_rows", "first"),
+    ).reset_index()
+    cells["accuracy_sd"] = cells["accuracy_sd"].fillna(0.0)
+    cells["standard_error"] = [
+        sd / math.sqrt(n) if n > 1 else math.sqrt(p * (1 - p) / rows)
+        for sd, n, p, rows in zip(
+            cells.accuracy_sd, cells.seeds, cells.accuracy, cells.test_rows, strict=True
+        )
+    ]
+    cells = cells.sort_values("accuracy", ascending=False, kind="stable").reset_index(drop=True)
+    cells["rank"], cells["shared_rank"] = _noise_aware_ranks(cells)
+    return cells
+
+
+def _noise_aware_ranks(cells: pd.DataFrame) -> tuple[list[int], list[bool]]:
+    ranks: list[int] = []
+    shared = [False] * len(cells)
+    leader = 0
+    for position in range(len(cells)):
+        gap = cells.accuracy[leader] - cells.accuracy[position]
+        noise = 2 * math.hypot(cells.standard_error[leader], cells.standard_error[position])
+        if position > leader and gap <= noise:
+            ranks.append(ranks[leader])
+            shared[leader] = shared[position] = True
+        else:
+            leader = position
+            ranks.append(position + 1)
+    return ranks, shared
+
+
+def _failures(rows: list[ResultRow]) -> pd.DataFrame:
+    failed = [row for row in rows if row["status"] != "done"]
+    return pd.DataFrame(
+        [
+            [row["architecture"], row["padding"], row["seed"], row["status"], row["reason"]]
+            for row in failed
+        ],
+        columns=["architecture", "padding", "seed", "status", "reason"],
+    )
+
+
+def write_report(out_dir: Path, results_path: Path | None = None) -> Path:
+    """Write ``leaderboard.md`` (and its plot) into ``out_dir``; return the markdown's path."""
+    results_path = results_path or out_dir / RESULTS_FILE
+    board = Leaderboard.from_rows(read_rows(results_path))
+    plot = out_dir / PLOT_FILE
+    has_plot = _plot(board.cells, plot)
+    markdown = render(board, plot.name if has_plot else None)
+    path = out_dir / LEADERBOARD_FILE
+    path.write_text(markdown, encoding="utf-8")
+    return path
+
+
+def render(board: Leaderboard, plot_name: str | None) -> str:
+    parts = [
+        "# rnn-harness leaderboard",
+        "",
+        "Generated by `harness report` from the results file; do not edit by hand.",
+        "",
+        *_header(board),
+        "",
+        "## Ranking by mean test accuracy",
+        "",
+        _main_table(board.cells),
+        "",
+        f"Rank: cells whose mean accuracies differ by no more than twice the standard error of "
+        f"the difference share a rank, marked `{SHARED_RANK_MARK}` (see `harness/leaderboard.py`). "
+        "Throughput is training examples per second on steady-state epochs (the first epoch's "
+        "tracing is the warm-up); padded share is padding tokens / all tokens fed in one epoch.",
+    ]
+    if plot_name:
+        parts += ["", f"![Test accuracy against training throughput]({plot_name})"]
+    parts += ["", "## Architecture x padding strategy", "", _matrix(board.cells)]
+    parts += ["", "## Architectures", "", _architectures(board.rows)]
+    parts += ["", "## Failures", ""]
+    if board.failures.empty:
+        parts.append("None: every cell finished.")
+    else:
+        failures = board.failures.map(markdown_text)
+        parts.append(tabulate(failures, headers="keys", tablefmt="github", showindex=False))
+    return "\n".join(parts) + "\n"
+
+
+def _header(board: Leaderboard) -> list[str]:
+    newest = board.rows[-1]
+    data, training, host = newest["data"], newest["training"], newest["host"]
+    versions = ", ".join(f"{name} {value}" for name, value in newest["versions"].items() if value)
+    gpus = "; ".join(f"{g['name']} (driver {g['driver']}, CUDA {g['cuda']})" for g in host["gpus"])
+    device = newest["device"]
+    wall = sum(row["cell_wall_seconds"] for row in board.rows)
+    done = sum(row["status"] == "done" for row in board.rows)
+    seeds = sorted({row["seed"] for row in board.rows})
+    return [
+        f"- **Command:** `{newest['command']}`",
+        f"- **Data:** `{markdown_text(data['source'])}` ({data['fingerprint'][:19]}…), fields "
+        f"`{data['fields']}`, normalised: {data['normalize']}, vocabulary "
+        f"{data['vocabulary_size_used']} tokens; rows: {data['rows']['train']} train / "
+        f"{data['rows']['validation']} validation / {data['rows']['test']} test",
+        f"- **Training:** batch {training['batch_size']}, Adam lr {training['learning_rate']}, "
+        f"embedding {training['embedding_dim']} (dropout {training['embedding_dropout']}), "
+        f"up to {training['max_epochs']} epochs, early stopping on validation accuracy "
+        f"(patience {training['patience']}, best weights restored); seeds {seeds}",
+        f"- **Device:** {device.get('used', '?')}, "
+        f"precision {device.get('precision_policy', '?')}, "
+        f"deterministic ops: {device['deterministic']}",
+        f"- **Versions:** {versions}; git {newest['git_commit'] or 'unknown'}",
+        f"- **Machine:** {markdown_text(host['cpu'])}, {host['cores']} cores, "
+        f"{host['memory_gb']} GiB" + (f"; GPUs: {markdown_text(gpus)}" if gpus else "; no GPU"),
+        f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
+        f"cell time; last finished {newest['finished_at']}",
+    ]
+
+
+def _main_table(cells: pd.DataFrame) -> str:
+    if cells.empty:
+        return "No cell finished."
+    table = [
+        [
+            f"{SHARED_RANK_MARK}{c.rank}" if c.shared_rank else str(c.rank),
+            markdown_text(c.architecture),
+            markdown_text(c.padding),
+            f"{100 * c.accuracy:.2f} ± {100 * c.accuracy_sd:.2f}",
+            c.seeds,
+            f"{100 * c.macro_f1:.2f}",
+            f"{c.best_epoch:.1f}",
+            f"{c.train_per_s:,.0f}",
+            f"{c.s_per_epoch:.2f}",
+            "-" if pd.isna(c.warmup_s) else f"{c.warmup_s:.1f}",
+            f"{c.infer_per_s:,.0f}",
+            f"{c.parameters:,}",
+            f"{c.padded_share:.3f}",
+            f"{c.peak_host_mb:,.0f}",
+        ]
+        for c in cells.itertuples()
+    ]
+    headers = [
+        "rank",
+        "architecture",
+        "padding",
+        "test acc. % (± sd)",
+        "seeds",
+        "macro-F1 %",
+        "best epoch",
+        "train ex/s",
+        "s/epoch",
+        "warm-up s",
+        "infer ex/s",
+        "parameters",
+        "padded share",
+        "peak MiB",
+    ]
+    return tabulate(table, headers, tablefmt="github", disable_numparse=True)
+
+
+def _matrix(cells: pd.DataFrame) -> str:
+    if cells.empty:
+        return "No cell finished."
+    text = cells.assign(
+        value=[
+            f"{100 * a:.2f} ± {100 * sd:.2f} ({speed:,.0f}/s)"
+            for a, sd, speed in zip(
+                cells.accuracy, cells.accuracy_sd, cells.train_per_s, strict=True
+            )
+        ]
+    ).pivot(index="architecture", columns="padding", values="value")
+    text = text.fillna("-")
+    text.index = [markdown_text(name) for name in text.index]
+    text.columns = [markdown_text(name) for name in text.columns]
+    return (
+        tabulate(text, headers="keys", tablefmt="github", disable_numparse=True)
+        + "\n\nEach cell: test accuracy % (mean ± sd over seeds) and training examples per second."
+    )
+
+
+def _architectures(rows: list[ResultRow]) -> str:
+    seen: dict[str, list[str]] = {}
+    for row in rows:
+        plugin = row["plugin"]
+        params = ", ".join(f"{k}={v}" for k, v in row["params"].items()) or "-"
+        seen[row["architecture"]] = [
+            markdown_text(row["architecture"]),
+            markdown_text(f"{plugin['name']} ({plugin['distribution']} {plugin['version']})"),
+            markdown_text(params),
+            markdown_text(row["summary"]),
+        ]
+    return tabulate(
+        list(seen.values()),
+        ["architecture", "plugin", "hyperparameters", "summary"],
+        tablefmt="github",
+        disable_numparse=True,
+    )
+
+
+def _plot(cells: pd.DataFrame, path: Path) -> bool:
+    if cells.empty:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 5.5), dpi=110)
+    markers = dict(zip(sorted(cells.architecture.unique()), "osD^v<>pP*hX", strict=False))
+    colours = dict(zip(sorted(cells.padding.unique()), plt.get_cmap("tab10").colors, strict=False))
+    for c in cells.itertuples():
+        axes.errorbar(
+            c.train_per_s,
+            100 * c.accuracy,
+            yerr=100 * c.accuracy_sd,
+            fmt=markers[c.architecture],
+            color=colours[c.padding],
+            capsize=3,
+            markersize=7,
+        )
+    for name, marker in markers.items():
+        axes.plot([], [], marker, color="grey", label=name)
+    for name, colour in colours.items():
+        axes.plot([], [], "s", color=colour, label=f"padding: {name}")
+    axes.set_xscale("log")
+    axes.set_xlabel("training examples per second (steady state, log scale)")
+    axes.set_ylabel("test accuracy % (mean ± sd over seeds)")
+    axes.set_title("Accuracy against training throughput")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8, loc="best")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return True

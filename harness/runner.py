@@ -1,0 +1,178 @@
+"""``harness run``: expand the matrix of cells, run what is not done, record every outcome.
+
+Each finished cell appends its row to ``<out>/results.jsonl`` at once, so an
+interrupted run (even by SIGKILL) loses at most the cell in progress; running
+the same command again re-runs only the cells without a finished row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm import tqdm
+
+from harness import environment
+from harness.architecture import parse_overrides
+from harness.cells import CellSpec, TrainingConfig
+from harness.devices import DeviceConfig
+from harness.errors import HarnessError, UnknownNameError
+from harness.registry import Registry, load_registry
+from harness.results import RESULTS_FILE, ResultRow, append_row, finished_configs, read_rows
+from harness.vectorize import DataConfig, VectorizedData, prepare
+from harness.worker import CellOutcome, run_in_process, run_in_worker
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything ``harness run`` was asked to do."""
+
+    architectures: tuple[str, ...] = ()  # empty: every registered architecture
+    paddings: tuple[str, ...] = ()  # empty: every registered padding strategy
+    seeds: int = 3
+    overrides: tuple[str, ...] = ()
+    data: DataConfig = field(default_factory=DataConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    device: DeviceConfig = field(default_factory=DeviceConfig)
+    out_dir: Path = Path("reports")
+    cache_dir: Path | None = None
+    force: bool = False
+    timeout: float | None = None
+    in_process: bool = False
+    quiet: bool = False
+    command: str = "harness run"
+
+
+def plan_cells(options: RunOptions, registry: Registry, data: VectorizedData) -> list[CellSpec]:
+    """The matrix: architecture x padding strategy x seed, with validated hyperparameters."""
+    architectures = options.architectures or tuple(sorted(registry.architectures))
+    paddings = options.paddings or tuple(sorted(registry.padding_strategies))
+    for name in paddings:
+        registry.padding_strategy(name)
+    overrides = parse_overrides(list(options.overrides))
+    for name in overrides:
+        if name not in registry.architectures:
+            raise UnknownNameError("architecture in --set", name, registry.architectures)
+    if options.seeds < 1:
+        raise HarnessError("--seeds must be at least 1")
+    cells = []
+    for name in architectures:
+        registered = registry.architecture(name)
+        params = registered.item.resolve(overrides.get(name, {}))
+        plugin = {
+            "name": registered.source.name,
+            "distribution": registered.source.distribution,
+            "version": registered.source.version,
+        }
+        for padding in paddings:
+            for seed in range(options.seeds):
+                cells.append(
+                    CellSpec(
+                        architecture=name,
+                        params=params,
+                        padding=padding,
+                        seed=seed,
+                        training=options.training,
+                        device=options.device,
+                        data=data.describe(),
+                        data_cache_path=str(data.cache_path),
+                        plugin=plugin,
+                        summary=registered.item.summary,
+                    )
+                )
+    return cells
+
+
+def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
+    """Run every cell of ``options`` that has no finished row; return the rows written."""
+    registry = load_registry()
+    for plugin in registry.failed_plugins:
+        say(f"warning: {plugin.describe()} failed to load and is left out: {plugin.error}")
+    data = prepare(options.data, options.cache_dir)
+    cells = plan_cells(options, registry, data)
+    results_path = options.out_dir / RESULTS_FILE
+    done = set() if options.force else finished_configs(read_rows(results_path))
+    todo = [cell for cell in cells if cell.config_hash() not in done]
+    say(
+        f"{len(cells)} cells ({len(cells) - len(todo)} already finished, {len(todo)} to run); "
+        f"data: {data.config.source} ({len(data.train)} train / {len(data.validation)} "
+        f"validation / {len(data.test)} test rows); results: {results_path}"
+    )
+    run_started = _utc_now()
+    written: list[ResultRow] = []
+    progress = tqdm(total=len(todo), unit="cell", disable=options.quiet, dynamic_ncols=True)
+    with progress:
+        for number, cell in enumerate(todo, start=1):
+            progress.set_description(f"cell {number}/{len(todo)} {cell.label}")
+
+            def report(line: str, cell: CellSpec = cell) -> None:
+                if not options.quiet:
+                    progress.write(f"  {cell.label}: {line}")
+
+            if options.in_process:
+                outcome = run_in_process(cell, report)
+            else:
+                outcome = run_in_worker(cell, options.timeout, report)
+            row = result_row(cell, outcome, options.command, run_started)
+            append_row(results_path, row)
+            written.append(row)
+            progress.update()
+            say(_summary(number, len(todo), cell, outcome))
+    return written
+
+
+def result_row(cell: CellSpec, outcome: CellOutcome, command: str, run_started: str) -> ResultRow:
+    return {
+        "schema_version": 1,
+        "config_hash": cell.config_hash(),
+        "comparison": comparison_key(cell),
+        "status": outcome.status,  # type: ignore[typeddict-item]
+        "reason": outcome.reason,
+        "architecture": cell.architecture,
+        "padding": cell.padding,
+        "seed": cell.seed,
+        "params": cell.params,
+        "plugin": cell.plugin,
+        "summary": cell.summary,
+        "training": cell.configuration()["training"],
+        "data": cell.data,
+        "device": {**cell.configuration()["device"], **outcome.device},
+        "measurements": outcome.measurements,  # type: ignore[typeddict-item]
+        "cell_wall_seconds": round(outcome.wall_seconds, 3),
+        "versions": environment.versions(),
+        "host": environment.host(),
+        "git_commit": environment.git_commit(),
+        "command": command,
+        "run_started_at": run_started,
+        "finished_at": _utc_now(),
+    }
+
+
+def comparison_key(cell: CellSpec) -> str:
+    """Cells with the same key are comparable: same data, training settings and device."""
+    config = cell.configuration()
+    shared = {key: config[key] for key in ("data", "training", "device")}
+    return hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _summary(number: int, total: int, cell: CellSpec, outcome: CellOutcome) -> str:
+    text = f"[{number}/{total}] {cell.label}: {outcome.status}"
+    if outcome.measurements:
+        m = outcome.measurements
+        text += (
+            f", test accuracy {m['test_accuracy']:.4f}, {m['train_examples_per_second']:.0f} "
+            f"examples/s, {m['epochs_run']} epochs"
+        )
+    if outcome.reason:
+        text += f" ({outcome.reason})"
+    return text + f" [{outcome.wall_seconds:.0f} s]"
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,179 @@
+"""Training and scoring one cell in the current process.
+
+Keras ``fit`` with early stopping on the validation split (best weights
+restored); the test split is scored once, at the end. Epoch times are the
+training part of each epoch (from its start to the start of validation), with
+tf.data autotuning off (see :mod:`harness.padding`). Steady-state throughput
+leaves out the first epoch, whose graph tracing is reported as warm-up.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+
+from harness.cells import CellSpec
+from harness.model import ModelShape, build_classifier
+from harness.padding import PaddingStrategy, padded_share
+from harness.registry import Registry
+from harness.vectorize import VectorizedData
+
+EpochReporter = Callable[[str], None]
+
+
+class Diverged(Exception):
+    """The training loss became NaN or infinite."""
+
+
+def train_and_score(
+    spec: CellSpec,
+    data: VectorizedData,
+    registry: Registry,
+    report: EpochReporter = print,
+) -> dict[str, Any]:
+    """Train ``spec``'s model on ``data`` and measure it; raises :class:`Diverged` on NaN loss."""
+    keras.utils.set_random_seed(spec.seed)
+    architecture = registry.architecture(spec.architecture).item
+    strategy: PaddingStrategy = registry.padding_strategy(spec.padding).item
+    lengths = data.train.lengths
+    batch_size = spec.training.batch_size
+
+    def batches(split: str, shuffle_seed: int | None = None):
+        return strategy.batches(
+            data.splits[split], batch_size, training_lengths=lengths, shuffle_seed=shuffle_seed
+        )
+
+    train_batches = batches("train", shuffle_seed=spec.seed)
+    validation_batches = batches("validation")
+    shape = ModelShape(
+        len(data.vocabulary),
+        len(data.class_names),
+        spec.training.embedding_dim,
+        spec.training.embedding_dropout,
+    )
+    model = build_classifier(architecture, spec.params, shape, mask=strategy.masks)
+    model.compile(
+        optimizer=keras.optimizers.Adam(spec.training.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    timer = EpochTimer(spec.training.max_epochs, report)
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy",
+        mode="max",
+        patience=spec.training.patience,
+        restore_best_weights=True,
+    )
+    history = model.fit(
+        train_batches,
+        validation_data=validation_batches,
+        epochs=spec.training.max_epochs,
+        callbacks=[timer, stopper, keras.callbacks.TerminateOnNaN()],
+        shuffle=False,  # the pipeline shuffles, seeded
+        verbose=0,
+    ).history
+    if not np.all(np.isfinite(history["loss"])):
+        raise Diverged(
+            f"training loss became {history['loss'][-1]} in epoch {len(history['loss'])}"
+        )
+
+    test_batches = batches("test")
+    test_labels = np.concatenate([labels for _, labels in test_batches.as_numpy_iterator()])
+    probabilities = model.predict(test_batches, verbose=0)
+    started = time.perf_counter()
+    model.predict(test_batches, verbose=0)  # timed on the second pass, traced already
+    inference_seconds = time.perf_counter() - started
+
+    predictions = probabilities.argmax(axis=1)
+    best_epoch = int(np.argmax(history["val_accuracy"]))
+    steady = timer.train_seconds[1:] or timer.train_seconds
+    seconds_per_epoch = float(np.mean(steady))
+    return {
+        "test_accuracy": float(np.mean(predictions == test_labels)),
+        "test_macro_f1": macro_f1(test_labels, predictions, len(data.class_names)),
+        "test_loss": float(
+            -np.mean(
+                np.log(np.maximum(probabilities[np.arange(len(test_labels)), test_labels], 1e-12))
+            )
+        ),
+        "best_val_accuracy": float(history["val_accuracy"][best_epoch]),
+        "best_epoch": best_epoch + 1,
+        "epochs_run": len(history["loss"]),
+        "seconds_per_epoch": seconds_per_epoch,
+        "warmup_seconds": (
+            float(timer.train_seconds[0] - seconds_per_epoch)
+            if len(timer.train_seconds) > 1
+            else None
+        ),
+        "train_examples_per_second": len(data.train) / seconds_per_epoch,
+        "inference_examples_per_second": len(test_labels) / inference_seconds,
+        "trainable_parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        "padded_share": padded_share(train_batches),
+        "peak_host_memory_mb": peak_host_memory_mb(),
+        "peak_gpu_memory_mb": peak_gpu_memory_mb(),
+        "history": [
+            {
+                "epoch": k + 1,
+                "train_seconds": timer.train_seconds[k],
+                **{name: float(values[k]) for name, values in history.items()},
+            }
+            for k in range(len(history["loss"]))
+        ],
+    }
+
+
+def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> float:
+    """The unweighted mean over classes of F1 (a class never predicted nor present scores 0)."""
+    scores = []
+    for label in range(num_classes):
+        true_positive = np.sum((predictions == label) & (labels == label))
+        predicted, actual = np.sum(predictions == label), np.sum(labels == label)
+        denominator = predicted + actual
+        scores.append(2 * true_positive / denominator if denominator else 0.0)
+    return float(np.mean(scores))
+
+
+def peak_host_memory_mb() -> float:
+    """Peak resident memory of this process (the cell's worker) in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def peak_gpu_memory_mb() -> float | None:
+    import tensorflow as tf
+
+    if not tf.config.get_visible_devices("GPU"):
+        return None
+    return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Times the training part of each epoch and reports each epoch's numbers."""
+
+    def __init__(self, max_epochs: int, report: EpochReporter) -> None:
+        super().__init__()
+        self.max_epochs = max_epochs
+        self.report = report
+        self.train_seconds: list[float] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self.train_seconds.append(time.perf_counter() - self._started)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        self.report(
+            f"epoch {epoch + 1}/{self.max_epochs}: loss {logs.get('loss', float('nan')):.4f} "
+            f"accuracy {logs.get('accuracy', float('nan')):.4f} "
+            f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} "
+            f"({self.train_seconds[-1]:.1f}s)"
+        )

@@ -1,0 +1,151 @@
+"""Running one cell, in a worker process of its own (the default) or in this process.
+
+Isolation: each cell runs in a fresh Python process, so one cell's crash, hang,
+out-of-memory or leaked GPU memory cannot take the others down. The parent
+enforces the per-cell timeout by killing the worker's whole process group.
+``python -m harness.worker SPEC RESULT`` is the worker's entry point.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.cells import CellSpec
+
+LineReporter = Callable[[str], None]
+EPOCH_PREFIX = "epoch "
+OUTPUT_TAIL_LINES = 15
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """How a cell ended and, when it trained, what it measured."""
+
+    status: str
+    reason: str | None
+    measurements: dict[str, Any] | None
+    device: dict[str, Any]
+    wall_seconds: float
+
+
+def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -> CellOutcome:
+    """Run ``spec`` in a fresh process; epoch lines go to ``report`` as they come."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="rnn-harness-cell-") as scratch:
+        spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
+        spec_path.write_text(spec.to_json())
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "harness.worker", str(spec_path), str(result_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, killed whole on timeout
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
+        )
+        tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
+        reader = threading.Thread(target=_relay, args=(worker, report, tail), daemon=True)
+        reader.start()
+        try:
+            worker.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            reader.join(timeout=5)
+            return CellOutcome(
+                "timeout",
+                f"killed after the per-cell timeout of {timeout:g} s",
+                None,
+                {},
+                time.perf_counter() - started,
+            )
+        reader.join(timeout=5)
+        wall = time.perf_counter() - started
+        if result_path.exists():
+            result = json.loads(result_path.read_text())
+            return CellOutcome(**result, wall_seconds=wall)
+        return CellOutcome("error", _death_reason(worker.returncode, tail), None, {}, wall)
+
+
+def run_in_process(spec: CellSpec, report: LineReporter) -> CellOutcome:
+    """Run ``spec`` here: for debugging and fast tests; no isolation and no timeout."""
+    started = time.perf_counter()
+    result = _train(spec, report)
+    return CellOutcome(**result, wall_seconds=time.perf_counter() - started)
+
+
+_configured_device: dict[str, Any] | None = None
+
+
+def _train(spec: CellSpec, report: LineReporter) -> dict[str, Any]:
+    """Configure the device, load the cached data and the plugins, train; never raises."""
+    global _configured_device
+    device: dict[str, Any] = {}
+    try:
+        from harness.devices import configure
+        from harness.registry import load_registry
+        from harness.training import Diverged, train_and_score
+        from harness.vectorize import load_prepared
+
+        if _configured_device is None:  # TensorFlow takes its device settings once a process
+            _configured_device = configure(spec.device)
+        device = _configured_device
+        data = load_prepared(Path(spec.data_cache_path))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            measurements = train_and_score(spec, data, load_registry(), report)
+        return {"status": "done", "reason": None, "measurements": measurements, "device": device}
+    except Diverged as diverged:
+        return {
+            "status": "diverged",
+            "reason": str(diverged),
+            "measurements": None,
+            "device": device,
+        }
+    except Exception as error:  # a failing cell is a row, not a crash
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        reason = f"{type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
+        return {"status": "error", "reason": reason, "measurements": None, "device": device}
+
+
+def _relay(worker: subprocess.Popen, report: LineReporter, tail: collections.deque[str]) -> None:
+    assert worker.stdout is not None
+    for line in worker.stdout:
+        line = line.rstrip()
+        tail.append(line)
+        if line.startswith(EPOCH_PREFIX):
+            report(line)
+
+
+def _death_reason(returncode: int, tail: collections.deque[str]) -> str:
+    if returncode < 0:
+        how = f"worker killed by {signal.Signals(-returncode).name}"
+        if -returncode == signal.SIGKILL:
+            how += " (out of memory?)"
+    else:
+        how = f"worker exited with code {returncode} and no result"
+    last = [line for line in tail if line.strip()][-3:]
+    return how + (f"; last output: {' / '.join(last)}" if last else "")
+
+
+def main(spec_path: str, result_path: str) -> None:
+    spec = CellSpec.from_json(Path(spec_path).read_text())
+    result = _train(spec, lambda line: print(line, flush=True))
+    Path(result_path).write_text(json.dumps(result, default=float))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,264 @@
+"""``harness run`` end to end through the real command line, on a tiny data set of our own.
+
+Real Keras training at tiny sizes; faults come from real plugins that raise, diverge,
+hang or kill their own process, installed as a third-party distribution would be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.results import Measurements, ResultRow
+
+FAULTY_PLUGINS = {
+    "exploding": """
+from harness import Architecture, hookimpl
+
+def build(embedded, params):
+    raise RuntimeError("boom | <b>bad</b>\\nsecond line")
+
+@hookimpl
+def harness_architectures():
+    return [Architecture(name="exploding", summary="Raises | when <built>.", build_encoder=build)]
+""",
+    "nan": """
+from harness import Architecture, hookimpl
+
+def build(embedded, params):
+    import keras
+    pooled = keras.layers.GlobalAveragePooling1D()(embedded)
+    return keras.layers.Lambda(lambda x: x * float("nan"))(pooled)
+
+@hookimpl
+def harness_architectures():
+    return [Architecture(name="nan-rnn", summary="Diverges at once.", build_encoder=build)]
+""",
+    "sleepy": """
+import time
+from harness import Architecture, hookimpl
+
+def build(embedded, params):
+    time.sleep(600)
+
+@hookimpl
+def harness_architectures():
+    return [Architecture(name="sleepy", summary="Never finishes building.", build_encoder=build)]
+""",
+    "crashing": """
+import os, signal
+from harness import Architecture, hookimpl
+
+def build(embedded, params):
+    os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+
+@hookimpl
+def harness_architectures():
+    return [Architecture(name="crashing", summary="Its process dies.", build_encoder=build)]
+""",
+}
+
+
+@pytest.fixture
+def harness_run(news_dir: Path, tmp_path: Path):
+    """Run ``harness run`` in a subprocess on the tiny data set; returns the completed process."""
+    out, cache = tmp_path / "out", tmp_path / "cache"
+
+    def run(*args: str, env: dict[str, str] | None = None, check: bool = True):
+        command = [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            "--data",
+            str(news_dir),
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(cache),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--quiet",
+            *args,
+        ]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})}
+        )
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    run.out = out
+    return run
+
+
+def rows_of(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+
+
+def test_end_to_end_rows_leaderboard_and_resume(harness_run):
+    args = ("-a", "gru", "-a", "bag-of-embeddings", "-p", "none", "-p", "bucket", "--seeds", "2")
+    first = harness_run(*args, "--in-process")
+    rows = rows_of(harness_run.out)
+    assert len(rows) == 8
+    assert {row["status"] for row in rows} == {"done"}
+    assert len({row["config_hash"] for row in rows}) == 8
+    assert {(r["architecture"], r["padding"], r["seed"]) for r in rows} == {
+        (a, p, s) for a in ("gru", "bag-of-embeddings") for p in ("none", "bucket") for s in (0, 1)
+    }
+    for row in rows:
+        assert set(row) == set(ResultRow.__annotations__)
+        assert set(row["measurements"]) == set(Measurements.__annotations__)
+        assert 0 <= row["measurements"]["test_accuracy"] <= 1
+        assert row["measurements"]["train_examples_per_second"] > 0
+        assert row["versions"]["tensorflow"] and row["versions"]["keras"]
+        assert row["host"]["cores"] >= 1
+        assert row["data"]["rows"] == {"train": 144, "validation": 16, "test": 40}
+    bucket = [r for r in rows if r["padding"] == "bucket"]
+    none = [r for r in rows if r["padding"] == "none"]
+    assert max(r["measurements"]["padded_share"] for r in bucket) < min(
+        r["measurements"]["padded_share"] for r in none
+    )
+    assert "8 cells (0 already finished, 8 to run)" in first.stdout
+
+    board = (harness_run.out / "leaderboard.md").read_text()
+    assert "harness run --data" in board and "--seeds 2" in board
+    assert "## Ranking by mean test accuracy" in board
+    assert "![Test accuracy against training throughput](leaderboard.png)" in board
+    assert (harness_run.out / "leaderboard.png").stat().st_size > 10_000
+    ranking = board.split("## Ranking by mean test accuracy")[1].split("\n## ")[0]
+    table_rows = [
+        line for line in ranking.splitlines() if line.startswith("| ") and "---" not in line
+    ]
+    assert len(table_rows) == 1 + 4  # header + (2 architectures x 2 paddings)
+    assert "## Architecture x padding strategy" in board
+    assert "None: every cell finished." in board
+
+    again = harness_run(*args, "--in-process")
+    assert "8 cells (8 already finished, 0 to run)" in again.stdout
+    assert len(rows_of(harness_run.out)) == 8
+
+
+def test_same_seed_same_accuracy(harness_run):
+    args = ("-a", "lstm", "-p", "mask", "--seeds", "1")
+    harness_run(*args)
+    harness_run(*args, "--force")
+    first, second = rows_of(harness_run.out)
+    assert first["config_hash"] == second["config_hash"]
+    assert first["measurements"]["test_accuracy"] == second["measurements"]["test_accuracy"]
+    assert (
+        first["measurements"]["history"][0]["loss"] == second["measurements"]["history"][0]["loss"]
+    )
+
+
+def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distribution):
+    site = install_distribution("rnn-harness-faulty", FAULTY_PLUGINS)
+    result = harness_run(
+        "-a",
+        "exploding",
+        "-a",
+        "nan-rnn",
+        "-a",
+        "crashing",
+        "-a",
+        "sleepy",
+        "-a",
+        "gru",
+        "-p",
+        "mask",
+        "--seeds",
+        "1",
+        "--timeout",
+        "25",
+        env={"PYTHONPATH": site},
+    )
+    rows = {row["architecture"]: row for row in rows_of(harness_run.out)}
+    assert rows["gru"]["status"] == "done"
+    assert rows["exploding"]["status"] == "error"
+    assert "RuntimeError: boom | <b>bad</b>" in rows["exploding"]["reason"]
+    assert rows["nan-rnn"]["status"] == "diverged"
+    assert "loss became nan" in rows["nan-rnn"]["reason"]
+    assert rows["crashing"]["status"] == "error"
+    assert "worker killed by SIGKILL" in rows["crashing"]["reason"]
+    assert rows["sleepy"]["status"] == "timeout"
+    assert "5 cells run, 4 not done" in result.stdout
+
+    board = (harness_run.out / "leaderboard.md").read_text()
+    failures = board.split("## Failures")[1]
+    assert "boom \\| &lt;b&gt;bad&lt;/b&gt; second line" in failures
+    assert "<b>" not in board
+    assert "Raises \\| when &lt;built&gt;." in board
+    for line in failures.strip().splitlines()[2:]:
+        assert line.count(" | ") == 4, line  # five columns, the escaped pipe does not split
+
+    rerun = harness_run(
+        "-a",
+        "exploding",
+        "-a",
+        "nan-rnn",
+        "-a",
+        "gru",
+        "-p",
+        "mask",
+        "--seeds",
+        "1",
+        "--in-process",
+        env={"PYTHONPATH": site},
+    )
+    assert "3 cells (2 already finished, 1 to run)" in rerun.stdout  # done and diverged stay
+
+
+def test_sigkill_mid_run_then_the_same_command_finishes_only_the_rest(harness_run, news_dir):
+    args = ["-a", "bag-of-embeddings", "-p", "none", "-p", "mask", "--seeds", "2", "--in-process"]
+    command = [
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--data",
+        str(news_dir),
+        "--out",
+        str(harness_run.out),
+        "--cache-dir",
+        str(harness_run.out.parent / "cache"),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--quiet",
+        *args,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = harness_run.out / "results.jsonl"
+    deadline = time.monotonic() + 300
+    while not (results.exists() and results.read_text().count("\n") >= 1):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = {row["config_hash"] for row in rows_of(harness_run.out)}
+    assert 1 <= len(finished) < 4
+
+    rerun = harness_run(*args)
+    assert f"4 cells ({len(finished)} already finished, {4 - len(finished)} to run)" in rerun.stdout
+    rows = rows_of(harness_run.out)
+    assert len(rows) == 4 and len({row["config_hash"] for row in rows}) == 4
+
+
+def test_bad_options_are_clear_errors(harness_run):
+    unknown = harness_run("-a", "lstn", check=False)
+    assert unknown.returncode == 2
+    assert "unknown architecture 'lstn'; did you mean 'lstm'?" in unknown.stderr
+    bad_override = harness_run("-a", "lstm", "--set", "lstm.units=many", check=False)
+    assert "lstm.units expects int, got 'many'" in bad_override.stderr
+    nothing = harness_run(check=False)
+    assert "choose architectures with --arch/-a NAME, or run them all with --all" in nothing.stderr
