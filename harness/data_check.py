@@ -22,6 +22,8 @@ class DataSummary:
     token_lengths: dict[str, np.ndarray]
     vocabulary_size: int
     test_coverage: float
+    repeated_train_rows: int
+    test_rows_in_train: int
 
     def render(self) -> str:
         names = self.dataset.class_names
@@ -59,6 +61,9 @@ class DataSummary:
                 f"Vocabulary: {self.vocabulary_size} tokens fitted on the training split; "
                 f"it covers {self.test_coverage:.1%} of the test split's tokens "
                 f"({1 - self.test_coverage:.1%} out of vocabulary).",
+                f"Repeated text: {self.repeated_train_rows} training rows repeat an earlier "
+                f"training row; {self.test_rows_in_train} test rows also occur in training. "
+                "(The validation split keeps copies of a text on one side.)",
             ]
         )
 
@@ -81,10 +86,13 @@ def check(
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts["train"]).batch(1024))
     vectorized = {split: vectorizer(tf.constant(values)) for split, values in texts.items()}
     test_tokens = vectorized["test"].flat_values.numpy()
+    training_texts = set(texts["train"])
     return DataSummary(
         dataset=dataset,
         fields=fields,
         token_lengths={split: ragged.row_lengths().numpy() for split, ragged in vectorized.items()},
         vocabulary_size=vectorizer.vocabulary_size(),
         test_coverage=float(np.mean(test_tokens != OOV_TOKEN_ID)) if len(test_tokens) else 0.0,
+        repeated_train_rows=len(texts["train"]) - len(training_texts),
+        test_rows_in_train=sum(text in training_texts for text in texts["test"]),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -105,8 +106,10 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
         f"validation / {len(data.test)} test rows); results: {results_path}"
     )
     run_started = _utc_now()
+    clock_started = time.perf_counter()
     written: list[ResultRow] = []
-    progress = tqdm(total=len(todo), unit="cell", disable=options.quiet, dynamic_ncols=True)
+    # a live bar on a terminal; in logs (or with --quiet) the one line per cell says where we are
+    progress = tqdm(total=len(todo), unit="cell", disable=True if options.quiet else None)
     with progress:
         for number, cell in enumerate(todo, start=1):
             progress.set_description(f"cell {number}/{len(todo)} {cell.label}")
@@ -123,7 +126,12 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
             append_row(results_path, row)
             written.append(row)
             progress.update()
-            say(_summary(number, len(todo), cell, outcome))
+            elapsed = time.perf_counter() - clock_started
+            left = elapsed / number * (len(todo) - number)
+            say(
+                f"[{number}/{len(todo)}, {_minutes(elapsed)} elapsed, ~{_minutes(left)} left] "
+                + _summary(cell, outcome)
+            )
     return written
 
 
@@ -161,8 +169,8 @@ def comparison_key(cell: CellSpec) -> str:
     return hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _summary(number: int, total: int, cell: CellSpec, outcome: CellOutcome) -> str:
-    text = f"[{number}/{total}] {cell.label}: {outcome.status}"
+def _summary(cell: CellSpec, outcome: CellOutcome) -> str:
+    text = f"{cell.label}: {outcome.status}"
     if outcome.measurements:
         m = outcome.measurements
         text += (
@@ -172,6 +180,10 @@ def _summary(number: int, total: int, cell: CellSpec, outcome: CellOutcome) -> s
     if outcome.reason:
         text += f" ({outcome.reason})"
     return text + f" [{outcome.wall_seconds:.0f} s]"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
 def _utc_now() -> str:

@@ -27,8 +27,20 @@ def stratified_sample(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
-def split_off(labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(kept, taken): ``count`` stratified rows taken out, the rest kept; both sorted."""
-    taken = stratified_sample(labels, count, seed)
-    kept = np.setdiff1d(np.arange(len(labels)), taken, assume_unique=True)
-    return kept, taken
+def split_off(
+    labels: np.ndarray, share: float, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, taken): a stratified ``share`` of the rows taken out, the rest kept; both sorted.
+
+    Rows with the same ``groups`` id (e.g. the same text: AG News repeats stories)
+    land on the same side, so that a validation split does not hold copies of
+    training rows. Groups are drawn stratified by the label of their first row.
+    """
+    labels = np.asarray(labels)
+    if groups is None:
+        groups = np.arange(len(labels))
+    _, first_rows, group_of_row = np.unique(groups, return_index=True, return_inverse=True)
+    count = max(1, round(share * len(first_rows)))
+    taken_groups = stratified_sample(labels[first_rows], count, seed)
+    is_taken = np.isin(group_of_row, taken_groups)
+    return np.flatnonzero(~is_taken), np.flatnonzero(is_taken)

@@ -1,7 +1,8 @@
 """Turning a data set into integer sequences once, cached on disk for every cell and run.
 
 The vocabulary (a Keras ``TextVectorization``) is fitted on the training split
-only, after the validation split has been carved out of it. Vectorised splits
+only, after the validation split has been carved out of it; rows with the same
+text stay on one side of that split. Vectorised splits
 are stored under a key that covers everything that determines them: the
 source's content fingerprint, fields, normalisation, vocabulary size, maximum
 length, validation size, ``max_train`` and the split seed. A changed input gets
@@ -28,7 +29,7 @@ from harness.errors import HarnessError
 from harness.splits import split_off, stratified_sample
 from harness.text import Fields, normalize
 
-CACHE_FORMAT = 2  # bump when the stored arrays change
+CACHE_FORMAT = 3  # bump when the stored arrays change
 OOV_TOKEN_ID = 1  # TextVectorization: 0 is padding, 1 is the out-of-vocabulary token
 SPLITS = ("train", "validation", "test")
 
@@ -171,8 +172,8 @@ def _build(config: DataConfig, fingerprint: str, path: Path) -> None:
     if config.normalize:
         texts = {split: [normalize(text) for text in values] for split, values in texts.items()}
     labels = dataset.train.labels
-    validation_count = max(1, round(config.validation_size * len(labels)))
-    kept, validation = split_off(labels, validation_count, config.split_seed)
+    _, same_text = np.unique(texts["train"], return_inverse=True)
+    kept, validation = split_off(labels, config.validation_size, config.split_seed, same_text)
     if config.max_train is not None and config.max_train < len(kept):
         kept = kept[stratified_sample(labels[kept], config.max_train, config.split_seed)]
     split_texts = {

@@ -21,6 +21,7 @@ def test_data_check_prints_statistics(news_dir):
     assert re.search(r"all\s+160\s+40\n", out)
     assert "p50" in out and "p99" in out
     assert "covers" in out and "of the test split's tokens" in out
+    assert "Repeated text: 0 training rows repeat an earlier training row" in out
 
 
 def test_data_check_names_the_broken_row(news_dir):

@@ -25,9 +25,30 @@ def test_stratified_sample_rounds_to_the_exact_count():
 
 def test_split_off_partitions_the_rows():
     labels = np.repeat([0, 1], [40, 60])
-    kept, taken = split_off(labels, 20, seed=0)
+    kept, taken = split_off(labels, 0.2, seed=0)
     assert sorted(np.concatenate([kept, taken]).tolist()) == list(range(100))
     assert np.bincount(labels[taken]).tolist() == [8, 12]
+
+
+def test_split_off_keeps_copies_of_a_row_on_one_side():
+    labels = np.repeat([0, 1], 50)
+    groups = np.arange(100) // 2  # every text twice
+    kept, taken = split_off(labels, 0.2, seed=5, groups=groups)
+    assert len(taken) == 20
+    assert not set(groups[kept]) & set(groups[taken])
+
+
+def test_validation_holds_no_copy_of_a_training_row(tmp_path):
+    directory = tmp_path / "repeats"
+    directory.mkdir()
+    (directory / "classes.txt").write_text("a\nb\n")
+    rows = [(k % 2 + 1, f"story{k % 30}", "told again") for k in range(90)]  # each story 3 times
+    write_news_csv(directory / "train.csv", rows)
+    write_news_csv(directory / "test.csv", rows[:4])
+    data = prepare(DataConfig(source=str(directory), validation_size=0.2), tmp_path / "cache")
+    story = np.arange(90) % 30
+    assert len(data.validation) == 18
+    assert not set(story[data.source_rows["train"]]) & set(story[data.source_rows["validation"]])
 
 
 def test_prepare_splits_sizes_and_stratification(news_dir, tmp_path):
