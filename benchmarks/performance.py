@@ -199,6 +199,27 @@ def overhead(data, registry, training: TrainingConfig, cache_path: str) -> dict:
     }
 
 
+def determinism_cost(data, registry, training: TrainingConfig) -> dict:
+    """Throughput of lstm/bucket without, then with, TensorFlow op determinism (it stays on)."""
+    import tensorflow as tf
+
+    architecture = registry.architecture("lstm").item
+    strategy = registry.padding_strategy("bucket").item
+    rates = {}
+    for deterministic in (False, True):
+        if deterministic:
+            tf.config.experimental.enable_op_determinism()
+        keras.utils.set_random_seed(0)
+        model = harness_model(data, architecture, training, strategy.masks)
+        batches = harness_batches(data, strategy, "train", training.batch_size, seed=0)
+        rates[deterministic] = steady_examples_per_second(model, batches, len(data.train))
+    return {
+        "default": rates[False],
+        "deterministic": rates[True],
+        "ratio": rates[True] / rates[False],
+    }
+
+
 def padding_costs(data, registry, training: TrainingConfig) -> list[dict]:
     architecture = registry.architecture("stacked-bilstm").item
     rows = []
@@ -301,6 +322,9 @@ def render(results: dict) -> str:
         f"{o['worker_fixed_seconds']:.1f} |",
         f"| loading the cached vectorised data, s | {o['cached_data_load_seconds']:.3f} |",
         "",
+        f"| `--deterministic` (op determinism) throughput / default | "
+        f"{results['determinism']['ratio']:.2f} |",
+        "",
         "## Padding strategies",
         "",
         f"Batch {results['training']['batch_size']}; training throughput of the two-layer "
@@ -350,6 +374,7 @@ def main() -> None:
         "padding": padding_costs(data, registry, training),
         "overhead": overhead(data, registry, training, str(data.cache_path)),
         "time_to_accuracy": time_to_accuracy(data, arguments.data, registry, training),
+        "determinism": determinism_cost(data, registry, training),  # last: it stays on
     }
     results["seconds"] = time.perf_counter() - started
     arguments.out.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from harness.devices import DeviceConfig
 class TrainingConfig:
     """How every cell of a run trains. Early stopping decides the epochs actually run.
 
-    The defaults were chosen on the AG News sample (docs/performance.md): batch 64
+    The defaults were chosen on the AG News sample (see reports/performance.md): batch 64
     with bucketing keeps the CPUs busy; Adam at 3e-3 (the tutorial's 1e-3 scaled
     for the 4x larger batch) reaches a given accuracy in fewer epochs; embedding
     dropout 0.5 holds back the 1.3M-parameter embedding from memorising the

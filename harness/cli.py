@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from tabulate import tabulate
@@ -79,6 +81,22 @@ def list_plugins() -> None:
 
 
 FIELDS = click.Choice([fields.value for fields in Fields])
+OUT_OPTION = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where results.jsonl, leaderboard.md and leaderboard.png go.",
+)
+T = TypeVar("T")
+
+
+def _from_options(config_class: type[T], options: dict[str, Any], **given: Any) -> T:
+    """A config dataclass from the CLI options named after its fields (taken out of ``options``)."""
+    names = {field.name for field in dataclasses.fields(config_class)}  # type: ignore[arg-type]
+    values = {name: options.pop(name) for name in names - set(given) if name in options}
+    return config_class(**values, **given)
 
 
 @main.group()
@@ -124,6 +142,7 @@ def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: st
 )
 @click.option(
     "--epochs",
+    "max_epochs",
     type=click.IntRange(min=1),
     default=TrainingConfig.max_epochs,
     show_default=True,
@@ -210,13 +229,7 @@ def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: st
     metavar="ARCH.PARAM=VALUE",
     help="Override a hyperparameter (repeatable).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-)
+@OUT_OPTION
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -252,46 +265,17 @@ def run_command(**options) -> None:
     from harness.leaderboard import write_report
     from harness.runner import RunOptions, run
 
-    if not options["run_all"] and not options["architectures"]:
+    if not (options["run_all"] or options["architectures"]):
         raise click.UsageError(
             "choose architectures with --arch/-a NAME, or run them all with --all"
         )
-    run_options = RunOptions(
-        architectures=() if options["run_all"] else options["architectures"],
-        paddings=options["paddings"],
-        seeds=options["seeds"],
-        overrides=options["overrides"],
-        data=DataConfig(
-            source=options["source"],
-            fields=Fields(options["fields"]),
-            normalize=options["normalize"],
-            vocabulary_size=options["vocabulary_size"],
-            max_length=options["max_length"],
-            validation_size=options["validation_size"],
-            split_seed=options["split_seed"],
-            max_train=options["max_train"],
-            tfds_data_dir=options["tfds_data_dir"],
-        ),
-        training=TrainingConfig(
-            max_epochs=options["epochs"],
-            patience=options["patience"],
-            batch_size=options["batch_size"],
-            learning_rate=options["learning_rate"],
-            embedding_dim=options["embedding_dim"],
-            embedding_dropout=options["embedding_dropout"],
-        ),
-        device=DeviceConfig(
-            device=options["device"],
-            mixed_precision=options["mixed_precision"],
-            threads=options["threads"],
-            deterministic=options["deterministic"],
-        ),
-        out_dir=options["out_dir"],
-        cache_dir=options["cache_dir"],
-        force=options["force"],
-        timeout=options["timeout"],
-        in_process=options["in_process"],
-        quiet=options["quiet"],
+    run_options = _from_options(
+        RunOptions,
+        options,
+        architectures=() if options.pop("run_all") else options["architectures"],
+        data=_from_options(DataConfig, options),
+        training=_from_options(TrainingConfig, options),
+        device=_from_options(DeviceConfig, options),
         command=shlex.join(["harness", *sys.argv[1:]]),
     )
     rows = run(run_options, say=click.echo)
@@ -301,13 +285,7 @@ def run_command(**options) -> None:
 
 
 @main.command("report")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-)
+@OUT_OPTION
 def report_command(out_dir: Path) -> None:
     """Rewrite the leaderboard from the results file in OUT."""
     from harness.leaderboard import write_report

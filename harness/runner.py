@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from harness import environment
-from harness.architecture import parse_overrides
+from harness.architecture import Params, parse_overrides
 from harness.cells import CellSpec, TrainingConfig
 from harness.devices import DeviceConfig
 from harness.errors import HarnessError, UnknownNameError
@@ -50,8 +50,16 @@ class RunOptions:
     command: str = "harness run"
 
 
-def plan_cells(options: RunOptions, registry: Registry, data: VectorizedData) -> list[CellSpec]:
-    """The matrix: architecture x padding strategy x seed, with validated hyperparameters."""
+@dataclass(frozen=True)
+class Selection:
+    """The validated choice of a run: hyperparameters per architecture, and padding strategies."""
+
+    params: dict[str, Params]
+    paddings: tuple[str, ...]
+
+
+def select(options: RunOptions, registry: Registry) -> Selection:
+    """Check names, overrides and seeds before any data is loaded; raise a clear error."""
     architectures = options.architectures or tuple(sorted(registry.architectures))
     paddings = options.paddings or tuple(sorted(registry.padding_strategies))
     for name in paddings:
@@ -62,16 +70,26 @@ def plan_cells(options: RunOptions, registry: Registry, data: VectorizedData) ->
             raise UnknownNameError("architecture in --set", name, registry.architectures)
     if options.seeds < 1:
         raise HarnessError("--seeds must be at least 1")
+    params = {
+        name: registry.architecture(name).item.resolve(overrides.get(name, {}))
+        for name in architectures
+    }
+    return Selection(params, paddings)
+
+
+def plan_cells(
+    options: RunOptions, selection: Selection, registry: Registry, data: VectorizedData
+) -> list[CellSpec]:
+    """The matrix: architecture x padding strategy x seed."""
     cells = []
-    for name in architectures:
-        registered = registry.architecture(name)
-        params = registered.item.resolve(overrides.get(name, {}))
+    for name, params in selection.params.items():
+        source = registry.architecture(name).source
         plugin = {
-            "name": registered.source.name,
-            "distribution": registered.source.distribution,
-            "version": registered.source.version,
+            "name": source.name,
+            "distribution": source.distribution,
+            "version": source.version,
         }
-        for padding in paddings:
+        for padding in selection.paddings:
             for seed in range(options.seeds):
                 cells.append(
                     CellSpec(
@@ -84,7 +102,7 @@ def plan_cells(options: RunOptions, registry: Registry, data: VectorizedData) ->
                         data=data.describe(),
                         data_cache_path=str(data.cache_path),
                         plugin=plugin,
-                        summary=registered.item.summary,
+                        summary=registry.architecture(name).item.summary,
                     )
                 )
     return cells
@@ -95,8 +113,9 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     registry = load_registry()
     for plugin in registry.failed_plugins:
         say(f"warning: {plugin.describe()} failed to load and is left out: {plugin.error}")
+    selection = select(options, registry)
     data = prepare(options.data, options.cache_dir)
-    cells = plan_cells(options, registry, data)
+    cells = plan_cells(options, selection, registry, data)
     results_path = options.out_dir / RESULTS_FILE
     done = set() if options.force else finished_configs(read_rows(results_path))
     todo = [cell for cell in cells if cell.config_hash() not in done]

@@ -68,35 +68,31 @@ def harness_architectures():
 
 @pytest.fixture
 def harness_run(news_dir: Path, tmp_path: Path):
-    """Run ``harness run`` in a subprocess on the tiny data set; returns the completed process."""
+    """Run ``harness run`` in a subprocess on the tiny data set; returns the completed process.
+
+    ``harness_run.command(*args)`` is the command line itself, ``harness_run.out`` the output.
+    """
     out, cache = tmp_path / "out", tmp_path / "cache"
 
+    def command(*args: str) -> list[str]:
+        return [
+            sys.executable, "-m", "harness", "run", "--data", str(news_dir), "--out", str(out),
+            "--cache-dir", str(cache), "--epochs", "1", "--batch-size", "16", "--quiet", *args,
+        ]  # fmt: skip
+
     def run(*args: str, env: dict[str, str] | None = None, check: bool = True):
-        command = [
-            sys.executable,
-            "-m",
-            "harness",
-            "run",
-            "--data",
-            str(news_dir),
-            "--out",
-            str(out),
-            "--cache-dir",
-            str(cache),
-            "--epochs",
-            "1",
-            "--batch-size",
-            "16",
-            "--quiet",
-            *args,
-        ]
         result = subprocess.run(
-            command, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})}
+            command(*args),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, **(env or {})},
         )
         if check:
             assert result.returncode == 0, result.stdout + result.stderr
         return result
 
+    run.command = command
     run.out = out
     return run
 
@@ -217,26 +213,9 @@ def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distr
     assert "3 cells (2 already finished, 1 to run)" in rerun.stdout  # done and diverged stay
 
 
-def test_sigkill_mid_run_then_the_same_command_finishes_only_the_rest(harness_run, news_dir):
+def test_sigkill_mid_run_then_the_same_command_finishes_only_the_rest(harness_run):
     args = ["-a", "bag-of-embeddings", "-p", "none", "-p", "mask", "--seeds", "2", "--in-process"]
-    command = [
-        sys.executable,
-        "-m",
-        "harness",
-        "run",
-        "--data",
-        str(news_dir),
-        "--out",
-        str(harness_run.out),
-        "--cache-dir",
-        str(harness_run.out.parent / "cache"),
-        "--epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--quiet",
-        *args,
-    ]
+    command = harness_run.command(*args)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = harness_run.out / "results.jsonl"
     deadline = time.monotonic() + 300
