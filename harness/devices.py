@@ -23,8 +23,8 @@ class DeviceConfig:
     deterministic: bool = False
 
     def __post_init__(self) -> None:
-        kind, _, index = self.device.partition(":")
-        if kind not in {"auto", "cpu", "gpu"} or (index and (kind != "gpu" or not index.isdigit())):
+        kind, colon, index = self.device.partition(":")
+        if kind not in {"auto", "cpu", "gpu"} or (colon and (kind != "gpu" or not index.isdigit())):
             raise HarnessError(f"--device takes auto, cpu, gpu or gpu:N, not {self.device!r}")
 
 
