@@ -97,11 +97,7 @@ def train_and_score(
     return {
         "test_accuracy": float(np.mean(predictions == test_labels)),
         "test_macro_f1": macro_f1(test_labels, predictions, len(data.class_names)),
-        "test_loss": float(
-            -np.mean(
-                np.log(np.maximum(probabilities[np.arange(len(test_labels)), test_labels], 1e-12))
-            )
-        ),
+        "test_loss": cross_entropy(test_labels, probabilities),
         "best_val_accuracy": float(history["val_accuracy"][best_epoch]),
         "best_epoch": best_epoch + 1,
         "epochs_run": len(history["loss"]),
@@ -126,6 +122,12 @@ def train_and_score(
             for k in range(len(history["loss"]))
         ],
     }
+
+
+def cross_entropy(labels: np.ndarray, probabilities: np.ndarray) -> float:
+    """Mean negative log-probability of the true class (clipped at 1e-12)."""
+    true_class = probabilities[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.maximum(true_class, 1e-12))))
 
 
 def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> float:
