@@ -330,7 +330,6 @@ def render(results: dict) -> str:
         f"| fixed cost of a worker (start, imports, device setup), s | "
         f"{o['worker_fixed_seconds']:.1f} |",
         f"| loading the cached vectorised data, s | {o['cached_data_load_seconds']:.3f} |",
-        "",
         f"| `--deterministic` (op determinism) throughput / default | "
         f"{results['determinism']['ratio']:.2f} |",
         "",
