@@ -81,7 +81,8 @@ def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -
 
 
 def run_in_process(spec: CellSpec, report: LineReporter) -> CellOutcome:
-    """Run ``spec`` here: for debugging and fast tests; no isolation and no timeout."""
+    """Run ``spec`` here, for debugging and fast tests: no isolation, no timeout, and the
+    device settings of the first cell hold for the whole process."""
     started = time.perf_counter()
     result = _train(spec, report)
     return CellOutcome(**result, wall_seconds=time.perf_counter() - started)
