@@ -48,6 +48,7 @@ class CellSpec:
     data: dict[str, Any]
     data_cache_path: str
     plugin: dict[str, str] = field(default_factory=dict)
+    machine: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
 
     @property

@@ -80,7 +80,17 @@ def select(options: RunOptions, registry: Registry) -> Selection:
 def plan_cells(
     options: RunOptions, selection: Selection, registry: Registry, data: VectorizedData
 ) -> list[CellSpec]:
-    """The matrix: architecture x padding strategy x seed."""
+    """The matrix: architecture x padding strategy x seed, on this machine.
+
+    The machine (CPU model, cores, GPUs) is part of each cell's configuration: a result
+    measured elsewhere is not taken as done here, since its throughput would not compare.
+    """
+    host = environment.host()
+    machine = {
+        "cpu": host["cpu"],
+        "cores": host["cores"],
+        "gpus": [g["name"] for g in host["gpus"]],
+    }
     cells = []
     for name, params in selection.params.items():
         source = registry.architecture(name).source
@@ -102,6 +112,7 @@ def plan_cells(
                         data=data.describe(),
                         data_cache_path=str(data.cache_path),
                         plugin=plugin,
+                        machine=machine,
                         summary=registry.architecture(name).item.summary,
                     )
                 )
@@ -182,9 +193,9 @@ def result_row(cell: CellSpec, outcome: CellOutcome, command: str, run_started: 
 
 
 def comparison_key(cell: CellSpec) -> str:
-    """Cells with the same key are comparable: same data, training settings and device."""
+    """Cells with the same key are comparable: same data, training, device and machine."""
     config = cell.configuration()
-    shared = {key: config[key] for key in ("data", "training", "device")}
+    shared = {key: config[key] for key in ("data", "training", "device", "machine")}
     return hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 

@@ -32,6 +32,7 @@ def test_tutorial_defaults():
     assert defaults["stacked-bilstm"] == {"depth": 2, "units": 64}
 
 
+@pytest.mark.filterwarnings("ignore:Layer 'lambda:UserWarning")
 def test_contract_check_catches_an_encoder_that_ignores_the_mask():
     import keras
 
