@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -159,22 +160,8 @@ def test_same_seed_same_accuracy(harness_run):
 def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distribution):
     site = install_distribution("rnn-harness-faulty", FAULTY_PLUGINS)
     result = harness_run(
-        "-a",
-        "exploding",
-        "-a",
-        "nan-rnn",
-        "-a",
-        "crashing",
-        "-a",
-        "sleepy",
-        "-a",
-        "gru",
-        "-p",
-        "mask",
-        "--seeds",
-        "1",
-        "--timeout",
-        "25",
+        *shlex.split("-a exploding -a nan-rnn -a crashing -a sleepy -a gru"),
+        *shlex.split("-p mask --seeds 1 --timeout 25"),
         env={"PYTHONPATH": site},
     )
     rows = {row["architecture"]: row for row in rows_of(harness_run.out)}
@@ -197,17 +184,7 @@ def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distr
         assert line.count(" | ") == 4, line  # five columns, the escaped pipe does not split
 
     rerun = harness_run(
-        "-a",
-        "exploding",
-        "-a",
-        "nan-rnn",
-        "-a",
-        "gru",
-        "-p",
-        "mask",
-        "--seeds",
-        "1",
-        "--in-process",
+        *shlex.split("-a exploding -a nan-rnn -a gru -p mask --seeds 1 --in-process"),
         env={"PYTHONPATH": site},
     )
     assert "3 cells (2 already finished, 1 to run)" in rerun.stdout  # done and diverged stay
