@@ -23,7 +23,14 @@ from harness.cells import CellSpec, TrainingConfig
 from harness.devices import DeviceConfig
 from harness.errors import HarnessError, UnknownNameError
 from harness.registry import Registry, load_registry
-from harness.results import RESULTS_FILE, ResultRow, append_row, finished_configs, read_rows
+from harness.results import (
+    RESULTS_FILE,
+    SCHEMA_VERSION,
+    ResultRow,
+    append_row,
+    finished_configs,
+    read_rows,
+)
 from harness.vectorize import DataConfig, VectorizedData, prepare
 from harness.worker import CellOutcome, run_in_process, run_in_worker
 
@@ -158,16 +165,17 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
             progress.update()
             elapsed = time.perf_counter() - clock_started
             left = elapsed / number * (len(todo) - number)
-            say(
-                f"[{number}/{len(todo)}, {_minutes(elapsed)} elapsed, ~{_minutes(left)} left] "
-                + _summary(cell, outcome)
-            )
+            with tqdm.external_write_mode():  # keeps a live bar below the line
+                say(
+                    f"[{number}/{len(todo)}, {_minutes(elapsed)} elapsed, ~{_minutes(left)} left] "
+                    + _summary(cell, outcome)
+                )
     return written
 
 
 def result_row(cell: CellSpec, outcome: CellOutcome, command: str, run_started: str) -> ResultRow:
     return {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "config_hash": cell.config_hash(),
         "comparison": comparison_key(cell),
         "status": outcome.status,  # type: ignore[typeddict-item]
