@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
+from harness.errors import HarnessError
+from harness.plot import plot_accuracy_against_throughput
 from harness.results import RESULTS_FILE, ResultRow, latest_by_config, read_rows
 
 LEADERBOARD_FILE = "leaderboard.md"
@@ -41,11 +43,12 @@ class Leaderboard:
     failures: pd.DataFrame
 
     @classmethod
-    def from_rows(cls, rows: list[ResultRow], comparison: str | None = None) -> Leaderboard:
+    def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
+        """The latest row of each cell, of the comparison that the newest row belongs to."""
         latest = list(latest_by_config(rows).values())
         if not latest:
-            raise ValueError("no results to report")
-        comparison = comparison or latest[-1]["comparison"]
+            raise HarnessError("no results to report: run `harness run` first")
+        comparison = latest[-1]["comparison"]
         chosen = [row for row in latest if row["comparison"] == comparison]
         return cls(chosen, _ranked_cells(chosen), _failures(chosen))
 
@@ -120,12 +123,11 @@ def _failures(rows: list[ResultRow]) -> pd.DataFrame:
     )
 
 
-def write_report(out_dir: Path, results_path: Path | None = None) -> Path:
-    """Write ``leaderboard.md`` (and its plot) into ``out_dir``; return the markdown's path."""
-    results_path = results_path or out_dir / RESULTS_FILE
-    board = Leaderboard.from_rows(read_rows(results_path))
+def write_report(out_dir: Path) -> Path:
+    """Write ``leaderboard.md`` (and its plot) from ``out_dir``'s results; return its path."""
+    board = Leaderboard.from_rows(read_rows(out_dir / RESULTS_FILE))
     plot = out_dir / PLOT_FILE
-    has_plot = _plot(board.cells, plot)
+    has_plot = plot_accuracy_against_throughput(board.cells, plot)
     markdown = render(board, plot.name if has_plot else None)
     path = out_dir / LEADERBOARD_FILE
     path.write_text(markdown, encoding="utf-8")
@@ -270,40 +272,3 @@ def _architectures(rows: list[ResultRow]) -> str:
         tablefmt="github",
         disable_numparse=True,
     )
-
-
-def _plot(cells: pd.DataFrame, path: Path) -> bool:
-    if cells.empty:
-        return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(8, 5.5), dpi=110)
-    markers = dict(zip(sorted(cells.architecture.unique()), "osD^v<>pP*hX", strict=False))
-    colours = dict(zip(sorted(cells.padding.unique()), plt.get_cmap("tab10").colors, strict=False))
-    for c in cells.itertuples():
-        axes.errorbar(
-            c.train_per_s,
-            100 * c.accuracy,
-            yerr=100 * c.accuracy_sd,
-            fmt=markers[c.architecture],
-            color=colours[c.padding],
-            capsize=3,
-            markersize=7,
-        )
-    for name, marker in markers.items():
-        axes.plot([], [], marker, color="grey", label=name)
-    for name, colour in colours.items():
-        axes.plot([], [], "s", color=colour, label=f"padding: {name}")
-    axes.set_xscale("log")
-    axes.set_xlabel("training examples per second (steady state, log scale)")
-    axes.set_ylabel("test accuracy % (mean ± sd over seeds)")
-    axes.set_title("Accuracy against training throughput")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8, loc="best")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return True
