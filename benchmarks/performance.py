@@ -39,10 +39,9 @@ from harness import environment
 from harness.cells import CellSpec, TrainingConfig
 from harness.dataset import load_dataset
 from harness.devices import DeviceConfig
-from harness.model import ModelShape, build_classifier
 from harness.padding import padded_share
 from harness.registry import load_registry
-from harness.training import train_and_score
+from harness.training import EpochTimer, compiled_classifier, train_and_score
 from harness.vectorize import DataConfig, VectorizedData, prepare
 from harness.worker import run_in_process, run_in_worker
 
@@ -52,21 +51,14 @@ MAX_EPOCHS_TO_TARGET = 8
 CHECKS_PER_EPOCH = 4  # the harness's validation accuracy is checked every quarter epoch
 
 
-class EpochClock(keras.callbacks.Callback):
-    """Training time of each epoch (validation excluded) and its validation accuracy."""
+class EpochClock(EpochTimer):
+    """The harness's epoch timer, which also keeps each validation accuracy and can stop
+    training once it reaches ``target``."""
 
     def __init__(self, target: float | None = None) -> None:
-        super().__init__()
+        super().__init__(max_epochs=0)
         self.target = target
-        self.train_seconds: list[float] = []
         self.val_accuracy: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._started = time.perf_counter()
-
-    def on_test_begin(self, logs=None):
-        if len(self.train_seconds) == len(self.val_accuracy):
-            self.train_seconds.append(time.perf_counter() - self._started)
 
     def on_epoch_end(self, epoch, logs=None):
         self.val_accuracy.append(float(logs["val_accuracy"]))
@@ -81,19 +73,7 @@ def harness_batches(data: VectorizedData, strategy, split: str, batch_size: int,
 
 
 def harness_model(data, architecture, training: TrainingConfig, mask: bool) -> keras.Model:
-    shape = ModelShape(
-        len(data.vocabulary),
-        len(data.class_names),
-        training.embedding_dim,
-        training.embedding_dropout,
-    )
-    model = build_classifier(architecture, architecture.defaults(), shape, mask=mask)
-    model.compile(
-        optimizer=keras.optimizers.Adam(training.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    return compiled_classifier(architecture, architecture.defaults(), data, training, mask)
 
 
 def time_to_accuracy(data, source: str, registry, training: TrainingConfig) -> list[dict]:

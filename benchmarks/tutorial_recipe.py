@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from harness.architecture import Architecture, Params
+from harness.vectorize import fit_vectorizer
 
 TUTORIAL_BATCH_SIZE = 16
 TUTORIAL_EMBEDDING_DIM = 64
@@ -37,8 +38,7 @@ def tutorial_model(
     mask: bool,
 ) -> keras.Model:
     """TextVectorization -> Embedding -> the architecture's encoder -> Dense(softmax)."""
-    vectorizer = keras.layers.TextVectorization(max_tokens=vocabulary_size)
-    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(training_texts).batch(1024))
+    vectorizer = fit_vectorizer(training_texts, vocabulary_size, ragged=False)
     text = keras.Input(shape=(), dtype="string")
     token_ids = vectorizer(text)
     embedded = keras.layers.Embedding(vocabulary_size, TUTORIAL_EMBEDDING_DIM, mask_zero=mask)(

@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from harness.dataset import TextDataset, load_dataset
 from harness.text import Fields, normalize
-from harness.vectorize import OOV_TOKEN_ID
+from harness.vectorize import OOV_TOKEN_ID, fit_vectorizer
 
 PERCENTILES = (50, 90, 99, 100)
 
@@ -82,8 +82,7 @@ def check(
         split: [normalize(text) for text in getattr(dataset, split).texts]
         for split in ("train", "test")
     }
-    vectorizer = tf.keras.layers.TextVectorization(max_tokens=vocabulary_size, ragged=True)
-    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts["train"]).batch(1024))
+    vectorizer = fit_vectorizer(texts["train"], vocabulary_size)
     vectorized = {split: vectorizer(tf.constant(values)) for split, values in texts.items()}
     test_tokens = vectorized["test"].flat_values.numpy()
     training_texts = set(texts["train"])

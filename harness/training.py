@@ -18,7 +18,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from harness.cells import CellSpec
+from harness.architecture import Architecture, Params
+from harness.cells import CellSpec, TrainingConfig
 from harness.model import ModelShape, build_classifier
 from harness.padding import PaddingStrategy, padded_share
 from harness.registry import Registry
@@ -51,18 +52,7 @@ def train_and_score(
 
     train_batches = batches("train", shuffle_seed=spec.seed)
     validation_batches = batches("validation")
-    shape = ModelShape(
-        len(data.vocabulary),
-        len(data.class_names),
-        spec.training.embedding_dim,
-        spec.training.embedding_dropout,
-    )
-    model = build_classifier(architecture, spec.params, shape, mask=strategy.masks)
-    model.compile(
-        optimizer=keras.optimizers.Adam(spec.training.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    model = compiled_classifier(architecture, spec.params, data, spec.training, strategy.masks)
     timer = EpochTimer(spec.training.max_epochs, report)
     stopper = keras.callbacks.EarlyStopping(
         monitor="val_accuracy",
@@ -124,6 +114,27 @@ def train_and_score(
     }
 
 
+def compiled_classifier(
+    architecture: Architecture,
+    params: Params,
+    data: VectorizedData,
+    training: TrainingConfig,
+    mask: bool,
+) -> keras.Model:
+    """The cell's classifier for ``data``, compiled with Adam and sparse cross-entropy."""
+    shape = ModelShape(
+        len(data.vocabulary), len(data.class_names), training.embedding_dim,
+        training.embedding_dropout,
+    )  # fmt: skip
+    model = build_classifier(architecture, params, shape, mask=mask)
+    model.compile(
+        optimizer=keras.optimizers.Adam(training.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
 def cross_entropy(labels: np.ndarray, probabilities: np.ndarray) -> float:
     """Mean negative log-probability of the true class (clipped at 1e-12)."""
     true_class = probabilities[np.arange(len(labels)), labels]
@@ -158,7 +169,7 @@ def peak_gpu_memory_mb() -> float | None:
 class EpochTimer(keras.callbacks.Callback):
     """Times the training part of each epoch and reports each epoch's numbers."""
 
-    def __init__(self, max_epochs: int, report: EpochReporter) -> None:
+    def __init__(self, max_epochs: int, report: EpochReporter | None = None) -> None:
         super().__init__()
         self.max_epochs = max_epochs
         self.report = report
@@ -173,6 +184,8 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
+        if self.report is None:
+            return
         self.report(
             f"epoch {epoch + 1}/{self.max_epochs}: loss {logs.get('loss', float('nan')):.4f} "
             f"accuracy {logs.get('accuracy', float('nan')):.4f} "
