@@ -41,7 +41,7 @@ from harness.dataset import load_dataset
 from harness.devices import DeviceConfig
 from harness.padding import padded_share
 from harness.registry import load_registry
-from harness.training import EpochTimer, compiled_classifier, train_and_score
+from harness.training import EpochTimer, compiled_classifier, train_and_score, weight_averaging
 from harness.vectorize import DataConfig, VectorizedData, prepare
 from harness.worker import run_in_process, run_in_worker
 
@@ -120,7 +120,7 @@ def time_to_accuracy(data, source: str, registry, training: TrainingConfig) -> l
                 validation_data=harness_batches(data, strategy, "validation", training.batch_size),
                 epochs=MAX_EPOCHS_TO_TARGET * CHECKS_PER_EPOCH,
                 verbose=0,
-                callbacks=[clock],
+                callbacks=[*weight_averaging(training), clock],  # validated as a cell is
             )
             reached = clock.val_accuracy[-1] >= target
             row[padding] = {

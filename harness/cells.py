@@ -20,19 +20,22 @@ from harness.devices import DeviceConfig
 class TrainingConfig:
     """How every cell of a run trains. Early stopping decides the epochs actually run.
 
-    The defaults were chosen on the AG News sample (see reports/performance.md): batch 64
-    with bucketing keeps the CPUs busy; Adam at 3e-3 (the tutorial's 1e-3 scaled
-    for the 4x larger batch) reaches a given accuracy in fewer epochs; embedding
-    dropout 0.5 holds back the 1.3M-parameter embedding from memorising the
-    training rows.
+    The defaults were chosen on the AG News sample (5,390 training rows), three seeds
+    each, where the recurrent models memorise the training rows within a few epochs:
+    word dropout 0.25 and embedding dropout 0.5 hold that back, and the weights are
+    scored as their exponential moving average (momentum 0.98, about the last 50
+    steps), which is steadier than the last step's. Batch 128 keeps the CPUs busier
+    per step than the tutorial's 16; Adam at 5e-3 follows the larger batch.
     """
 
     max_epochs: int = 30
     patience: int = 3
-    batch_size: int = 64
-    learning_rate: float = 3e-3
+    batch_size: int = 128
+    learning_rate: float = 5e-3
     embedding_dim: int = 64
     embedding_dropout: float = 0.5
+    word_dropout: float = 0.25
+    ema_momentum: float = 0.98
 
 
 @dataclass(frozen=True)

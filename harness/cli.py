@@ -177,6 +177,20 @@ def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: st
     show_default=True,
 )
 @click.option(
+    "--word-dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=TrainingConfig.word_dropout,
+    show_default=True,
+    help="Share of words replaced by the out-of-vocabulary token in training.",
+)
+@click.option(
+    "--ema-momentum",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=TrainingConfig.ema_momentum,
+    show_default=True,
+    help="Score the exponential moving average of the weights (0: the last weights).",
+)
+@click.option(
     "--data",
     "source",
     default=DataConfig.source,

@@ -181,6 +181,8 @@ def _header(board: Leaderboard) -> list[str]:
         f"{data['rows']['validation']} validation / {data['rows']['test']} test",
         f"- **Training:** batch {training['batch_size']}, Adam lr {training['learning_rate']}, "
         f"embedding {training['embedding_dim']} (dropout {training['embedding_dropout']}), "
+        f"word dropout {training.get('word_dropout', 0)}, weights averaged with momentum "
+        f"{training.get('ema_momentum', 0)}, "
         f"up to {training['max_epochs']} epochs, early stopping on validation accuracy "
         f"(patience {training['patience']}, best weights restored); seeds {seeds}",
         f"- **Device:** {device.get('used', '?')}, "

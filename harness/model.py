@@ -19,18 +19,25 @@ class ModelShape:
     num_classes: int
     embedding_dim: int = 64
     embedding_dropout: float = 0.0
+    word_dropout: float = 0.0
 
 
 def build_classifier(
     architecture: Architecture, params: Params, shape: ModelShape, *, mask: bool
 ) -> keras.Model:
-    """Token ids -> Embedding(mask_zero) [-> Dropout] -> the plugin's encoder -> softmax head."""
+    """Token ids [-> WordDropout] -> Embedding(mask_zero) [-> Dropout] -> the plugin's encoder
+    -> softmax head."""
     import keras
 
+    from harness.word_dropout import WordDropout
+
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    fed_ids = token_ids
+    if shape.word_dropout:
+        fed_ids = WordDropout(shape.word_dropout, name="word_dropout")(token_ids)
     embedded = keras.layers.Embedding(
         shape.vocabulary_size, shape.embedding_dim, mask_zero=mask, name="embedding"
-    )(token_ids)
+    )(fed_ids)
     if shape.embedding_dropout:  # Dropout keeps the padding mask flowing
         embedded = keras.layers.Dropout(shape.embedding_dropout, name="embedding_dropout")(embedded)
     encoded = architecture.build_encoder(embedded, params)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from harness.vectorize import VectorizedSplit
 
 PREFETCH_BATCHES = 4
-ROWS_PER_BUCKET_IN_BATCHES = 3
+ROWS_PER_BUCKET_IN_BATCHES = 2  # padded share 0.09 on the AG News sample at batch 128
 
 
 @runtime_checkable

@@ -54,17 +54,19 @@ def train_and_score(
     validation_batches = batches("validation")
     model = compiled_classifier(architecture, spec.params, data, spec.training, strategy.masks)
     timer = EpochTimer(spec.training.max_epochs, report)
-    stopper = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy",
-        mode="max",
-        patience=spec.training.patience,
-        restore_best_weights=True,
+    stopper = EarlyStoppingAboveChance(
+        chance_accuracy(data.validation.labels), patience=spec.training.patience
     )
     history = model.fit(
         train_batches,
         validation_data=validation_batches,
         epochs=spec.training.max_epochs,
-        callbacks=[timer, stopper, keras.callbacks.TerminateOnNaN()],
+        callbacks=[
+            timer,
+            *weight_averaging(spec.training),  # before the stopper: it keeps averaged weights
+            stopper,
+            keras.callbacks.TerminateOnNaN(),
+        ],
         shuffle=False,  # the pipeline shuffles, seeded
         verbose=0,
     ).history
@@ -121,18 +123,55 @@ def compiled_classifier(
     training: TrainingConfig,
     mask: bool,
 ) -> keras.Model:
-    """The cell's classifier for ``data``, compiled with Adam and sparse cross-entropy."""
+    """The cell's classifier for ``data``, compiled with Adam and sparse cross-entropy.
+
+    With ``training.ema_momentum`` the optimiser keeps an exponential moving average of
+    the weights; fit it with the callbacks of :func:`weight_averaging`.
+    """
     shape = ModelShape(
         len(data.vocabulary), len(data.class_names), training.embedding_dim,
-        training.embedding_dropout,
+        training.embedding_dropout, training.word_dropout,
     )  # fmt: skip
     model = build_classifier(architecture, params, shape, mask=mask)
+    averaging = {"use_ema": True, "ema_momentum": training.ema_momentum}
     model.compile(
-        optimizer=keras.optimizers.Adam(training.learning_rate),
+        optimizer=keras.optimizers.Adam(
+            training.learning_rate, **(averaging if training.ema_momentum else {})
+        ),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
     return model
+
+
+def chance_accuracy(labels: np.ndarray) -> float:
+    """The accuracy that always answering the commonest class reaches on ``labels``, plus
+    twice its binomial standard error: a model at or below it has not shown it learned."""
+    share = np.bincount(labels).max() / len(labels)
+    return float(share + 2 * np.sqrt(share * (1 - share) / len(labels)))
+
+
+class EarlyStoppingAboveChance(keras.callbacks.EarlyStopping):
+    """Early stopping on validation accuracy, best weights restored, whose patience starts
+    once the validation accuracy beats ``chance``: a model that is still at chance level
+    (an RNN that must first learn to carry its state across padding) has not started."""
+
+    def __init__(self, chance: float, patience: int) -> None:
+        super().__init__(
+            monitor="val_accuracy", mode="max", patience=patience, restore_best_weights=True
+        )
+        self.chance = chance
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if (logs or {}).get("val_accuracy", 1.0) <= self.chance:
+            return
+        super().on_epoch_end(epoch, logs)
+
+
+def weight_averaging(training: TrainingConfig) -> list[keras.callbacks.Callback]:
+    """Callbacks that put the averaged weights in the model for validation and at each
+    epoch's end (so that early stopping keeps and restores them); none without averaging."""
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if training.ema_momentum else []
 
 
 def cross_entropy(labels: np.ndarray, probabilities: np.ndarray) -> float:

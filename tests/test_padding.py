@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from harness.padding import BUCKET, MASK, NO_PADDING_MASK, bucket_boundaries, padded_share
+from harness.padding import (
+    BUCKET,
+    MASK,
+    NO_PADDING_MASK,
+    ROWS_PER_BUCKET_IN_BATCHES,
+    bucket_boundaries,
+    padded_share,
+)
 from harness.vectorize import VectorizedSplit
 
 
@@ -45,8 +52,9 @@ def test_only_mask_and_bucket_mask():
 
 def test_bucket_groups_rows_of_similar_length():
     rows = [[1], [2, 2, 2, 2, 2], [3], [4, 4, 4, 4, 4]]
-    training_lengths = [1] * 6 + [5] * 6  # two buckets: below 4 tokens, and 4 or more
-    assert bucket_boundaries(np.array(training_lengths), batch_size=2) == [4]
+    training_lengths = [1] * 6 + [5] * 6  # two buckets: 1 token, and 5 tokens
+    (boundary,) = bucket_boundaries(np.array(training_lengths), batch_size=2)
+    assert 1 < boundary <= 5
     dataset, batches = batches_of(BUCKET, rows, training_lengths=training_lengths)
     assert sorted(batches) == [[[1], [3]], [[2, 2, 2, 2, 2], [4, 4, 4, 4, 4]]]
     assert padded_share(dataset) == 0.0
@@ -56,11 +64,12 @@ def test_bucket_groups_rows_of_similar_length():
 
 def test_bucket_boundaries_follow_length_quantiles():
     lengths = np.arange(1, 601)
-    boundaries = bucket_boundaries(lengths, batch_size=10)  # 600 rows / 30 -> 20 buckets
+    rows_per_bucket = 10 * ROWS_PER_BUCKET_IN_BATCHES
+    boundaries = bucket_boundaries(lengths, batch_size=10)
     assert boundaries == sorted(set(boundaries))
-    assert len(boundaries) == 19
+    assert len(boundaries) == 600 // rows_per_bucket - 1
     per_bucket = np.diff([1, *boundaries, 601])
-    assert per_bucket.min() >= 30 - 1
+    assert per_bucket.min() >= rows_per_bucket - 1
 
 
 def test_shuffled_batches_hold_every_row_once_and_change_between_epochs():
