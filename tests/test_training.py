@@ -1,0 +1,88 @@
+"""The training frame around every plugin: word dropout, weight averaging, early stopping."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from harness.cells import TrainingConfig
+from harness.padding import MASK
+from harness.registry import load_registry
+from harness.training import (
+    EarlyStoppingAboveChance,
+    chance_accuracy,
+    compiled_classifier,
+    weight_averaging,
+)
+from harness.vectorize import OOV_TOKEN_ID, DataConfig, prepare
+from harness.word_dropout import WordDropout
+
+
+def test_word_dropout_replaces_words_only_in_training_and_never_padding():
+    keras.utils.set_random_seed(0)
+    token_ids = np.array([[5, 6, 7, 8] * 250 + [0] * 1000, [OOV_TOKEN_ID] * 2000], dtype="int32")
+    layer = WordDropout(0.25)
+    dropped = keras.ops.convert_to_numpy(layer(token_ids, training=True))
+    words = token_ids > OOV_TOKEN_ID
+    replaced = dropped != token_ids
+    assert np.all(dropped[replaced] == OOV_TOKEN_ID)
+    assert not np.any(replaced & ~words)  # padding and OOV tokens stay as they are
+    assert replaced[words].mean() == pytest.approx(0.25, abs=0.04)
+    assert np.array_equal(keras.ops.convert_to_numpy(layer(token_ids, training=False)), token_ids)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0])
+def test_word_dropout_rejects_a_rate_outside_0_1(rate):
+    with pytest.raises(ValueError, match="word dropout rate"):
+        WordDropout(rate)
+
+
+def test_chance_accuracy_is_the_commonest_class_share_plus_two_standard_errors():
+    labels = np.array([0] * 50 + [1] * 30 + [2] * 20)
+    assert chance_accuracy(labels) == pytest.approx(0.5 + 2 * np.sqrt(0.25 / 100))
+
+
+def test_patience_starts_once_validation_accuracy_beats_chance():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    stopper = EarlyStoppingAboveChance(chance=0.3, patience=2)
+    model.stop_training = False  # as fit() sets it
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    for epoch, accuracy in enumerate([0.25, 0.26, 0.25, 0.24, 0.25, 0.6, 0.7, 0.65, 0.69]):
+        stopper.on_epoch_end(epoch, {"val_accuracy": accuracy})
+        if model.stop_training:
+            break
+    assert (epoch, stopper.best_epoch) == (8, 6)  # five epochs at chance did not count
+
+
+def test_the_weights_scored_are_the_averaged_weights_that_were_validated(news_dir, tmp_path):
+    """Early stopping must keep the weights that validation saw: the moving average."""
+    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
+    training = TrainingConfig(batch_size=16, ema_momentum=0.9)
+    architecture = load_registry().architecture("gru").item
+    keras.utils.set_random_seed(0)
+    model = compiled_classifier(architecture, architecture.defaults(), data, training, mask=True)
+    assert model.optimizer.use_ema
+    train = MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
+    validation = MASK.batches(data.validation, 16, training_lengths=data.train.lengths)
+    stopper = EarlyStoppingAboveChance(chance=0.0, patience=1)
+    history = model.fit(
+        train,
+        validation_data=validation,
+        epochs=4,
+        shuffle=False,  # the pipeline shuffles
+        callbacks=[*weight_averaging(training), stopper],
+        verbose=0,
+    ).history
+    scored_loss, _ = model.evaluate(validation, verbose=0)
+    assert scored_loss == pytest.approx(history["val_loss"][stopper.best_epoch], rel=1e-5)
+
+
+def test_no_averaging_when_the_momentum_is_zero(news_dir, tmp_path):
+    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
+    training = TrainingConfig(ema_momentum=0.0)
+    architecture = load_registry().architecture("gru").item
+    model = compiled_classifier(architecture, architecture.defaults(), data, training, mask=True)
+    assert not model.optimizer.use_ema
+    assert weight_averaging(training) == []
