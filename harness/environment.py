@@ -44,12 +44,17 @@ def host() -> dict[str, Any]:
     }
 
 
-def git_commit(directory: Path | None = None) -> str | None:
-    """The commit checked out in ``directory`` (default: this package's), with ``+dirty``."""
+def git_commit(directory: Path | None = None, ignoring: Path | None = None) -> str | None:
+    """The commit checked out in ``directory`` (default: this package's), with ``+dirty`` when
+    a tracked file has changed, other than ``ignoring`` (a run's own, growing results file)."""
     directory = directory or Path(__file__).resolve().parent
     try:
         commit = _git(directory, "rev-parse", "HEAD")
-        dirty = _git(directory, "status", "--porcelain", "--untracked-files=no")
+        top = Path(_git(directory, "rev-parse", "--show-toplevel")).resolve()
+        pathspec = [":(top)"]
+        if ignoring is not None and ignoring.resolve().is_relative_to(top):
+            pathspec.append(f":(top,exclude){ignoring.resolve().relative_to(top).as_posix()}")
+        dirty = _git(directory, "status", "--porcelain", "--untracked-files=no", "--", *pathspec)
     except (OSError, subprocess.CalledProcessError):
         return None
     return commit + ("+dirty" if dirty else "")

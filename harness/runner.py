@@ -159,7 +159,7 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
                 outcome = run_in_process(cell, report)
             else:
                 outcome = run_in_worker(cell, options.timeout, report)
-            row = result_row(cell, outcome, options.command, run_started)
+            row = result_row(cell, outcome, options.command, run_started, results_path)
             append_row(results_path, row)
             written.append(row)
             progress.update()
@@ -173,7 +173,9 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     return written
 
 
-def result_row(cell: CellSpec, outcome: CellOutcome, command: str, run_started: str) -> ResultRow:
+def result_row(
+    cell: CellSpec, outcome: CellOutcome, command: str, run_started: str, results_path: Path
+) -> ResultRow:
     return {
         "schema_version": SCHEMA_VERSION,
         "config_hash": cell.config_hash(),
@@ -193,7 +195,7 @@ def result_row(cell: CellSpec, outcome: CellOutcome, command: str, run_started: 
         "cell_wall_seconds": round(outcome.wall_seconds, 3),
         "versions": environment.versions(),
         "host": environment.host(),
-        "git_commit": environment.git_commit(),
+        "git_commit": environment.git_commit(ignoring=results_path),
         "command": command,
         "run_started_at": run_started,
         "finished_at": _utc_now(),

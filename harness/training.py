@@ -83,15 +83,15 @@ def train_and_score(
     inference_seconds = time.perf_counter() - started
 
     predictions = probabilities.argmax(axis=1)
-    best_epoch = int(np.argmax(history["val_accuracy"]))
+    kept_epoch = stopper.kept_epoch(epochs_run=len(history["loss"]))
     steady = timer.train_seconds[1:] or timer.train_seconds
     seconds_per_epoch = float(np.mean(steady))
     return {
         "test_accuracy": float(np.mean(predictions == test_labels)),
         "test_macro_f1": macro_f1(test_labels, predictions, len(data.class_names)),
         "test_loss": cross_entropy(test_labels, probabilities),
-        "best_val_accuracy": float(history["val_accuracy"][best_epoch]),
-        "best_epoch": best_epoch + 1,
+        "best_val_accuracy": float(history["val_accuracy"][kept_epoch]),
+        "best_epoch": kept_epoch + 1,
         "epochs_run": len(history["loss"]),
         "seconds_per_epoch": seconds_per_epoch,
         "warmup_seconds": (
@@ -166,6 +166,11 @@ class EarlyStoppingAboveChance(keras.callbacks.EarlyStopping):
         if (logs or {}).get("val_accuracy", 1.0) <= self.chance:
             return
         super().on_epoch_end(epoch, logs)
+
+    def kept_epoch(self, epochs_run: int) -> int:
+        """The (0-based) epoch whose weights the model ends with: the best above chance, or
+        the last when the model never beat chance."""
+        return self.best_epoch if self.best_weights is not None else epochs_run - 1
 
 
 def weight_averaging(training: TrainingConfig) -> list[keras.callbacks.Callback]:

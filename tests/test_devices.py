@@ -1,5 +1,7 @@
 """Device setup: validated choices, and a record of what was set up."""
 
+import subprocess
+
 import pytest
 
 from harness import environment
@@ -47,3 +49,24 @@ def test_environment_names_versions_and_host():
     assert versions["tensorflow"] and versions["keras"] and versions["python"]
     host = environment.host()
     assert host["cores"] >= 1 and host["memory_gb"] > 0 and host["cpu"]
+
+
+def test_git_commit_is_dirty_for_changed_files_but_not_for_the_runs_own_results(tmp_path):
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "reports").mkdir()
+    results, code = tmp_path / "reports" / "results.jsonl", tmp_path / "model.py"
+    results.write_text("{}\n")
+    code.write_text("units = 8\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    commit = environment.git_commit(tmp_path)
+    assert commit is not None and len(commit) == 40
+
+    results.write_text("{}\n{}\n")  # the run appends a row
+    assert environment.git_commit(tmp_path, ignoring=results) == commit
+    assert environment.git_commit(tmp_path) == commit + "+dirty"
+    code.write_text("units = 16\n")
+    assert environment.git_commit(tmp_path, ignoring=results) == commit + "+dirty"

@@ -53,7 +53,19 @@ def test_patience_starts_once_validation_accuracy_beats_chance():
         stopper.on_epoch_end(epoch, {"val_accuracy": accuracy})
         if model.stop_training:
             break
-    assert (epoch, stopper.best_epoch) == (8, 6)  # five epochs at chance did not count
+    assert (epoch, stopper.kept_epoch(epoch + 1)) == (8, 6)  # five epochs at chance did not count
+
+
+def test_a_model_that_never_beats_chance_keeps_its_last_weights():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.stop_training = False
+    stopper = EarlyStoppingAboveChance(chance=0.3, patience=2)
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    for epoch, accuracy in enumerate([0.25, 0.29, 0.26]):
+        stopper.on_epoch_end(epoch, {"val_accuracy": accuracy})
+    assert not model.stop_training
+    assert stopper.kept_epoch(epochs_run=3) == 2
 
 
 def test_the_weights_scored_are_the_averaged_weights_that_were_validated(news_dir, tmp_path):
