@@ -39,6 +39,7 @@ from harness import environment
 from harness.cells import CellSpec, TrainingConfig
 from harness.dataset import load_dataset
 from harness.devices import DeviceConfig
+from harness.leaderboard import training_summary
 from harness.padding import padded_share
 from harness.registry import load_registry
 from harness.training import EpochTimer, compiled_classifier, train_and_score, weight_averaging
@@ -252,9 +253,7 @@ def render(results: dict) -> str:
         f"- **Data:** `{results['data']['source']}`, fields `{results['data']['fields']}`: "
         f"{results['data']['rows']['train']} train / {results['data']['rows']['validation']} "
         f"validation rows",
-        f"- **Harness defaults:** batch {results['training']['batch_size']}, Adam lr "
-        f"{results['training']['learning_rate']}, embedding {results['training']['embedding_dim']} "
-        f"(dropout {results['training']['embedding_dropout']})",
+        f"- **Harness defaults:** {training_summary(results['training'])}",
         f"- **Machine:** {host['cpu']}, {host['cores']} cores, {host['memory_gb']} GiB, "
         + ("GPUs: " + ", ".join(g["name"] for g in host["gpus"]) if host["gpus"] else "no GPU"),
         "- **Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
@@ -348,7 +347,14 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data/ag_news_sample")
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite performance.md from performance.json"
+    )
     arguments = parser.parse_args()
+    if arguments.render:
+        results = json.loads((arguments.out / "performance.json").read_text())
+        (arguments.out / "performance.md").write_text(render(results))
+        return
     started = time.perf_counter()
     training = TrainingConfig()
     data = prepare(DataConfig(source=arguments.data), arguments.cache_dir)

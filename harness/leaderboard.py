@@ -13,8 +13,10 @@ group shares that rank, marked ``=``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tabulate import tabulate
@@ -179,12 +181,9 @@ def _header(board: Leaderboard) -> list[str]:
         f"`{data['fields']}`, normalised: {data['normalize']}, vocabulary "
         f"{data['vocabulary_size_used']} tokens; rows: {data['rows']['train']} train / "
         f"{data['rows']['validation']} validation / {data['rows']['test']} test",
-        f"- **Training:** batch {training['batch_size']}, Adam lr {training['learning_rate']}, "
-        f"embedding {training['embedding_dim']} (dropout {training['embedding_dropout']}), "
-        f"word dropout {training.get('word_dropout', 0)}, weights averaged with momentum "
-        f"{training.get('ema_momentum', 0)}, "
-        f"up to {training['max_epochs']} epochs, early stopping on validation accuracy "
-        f"(patience {training['patience']}, best weights restored); seeds {seeds}",
+        f"- **Training:** {training_summary(training)}, up to {training['max_epochs']} epochs, "
+        f"early stopping on validation accuracy (patience {training['patience']}, best weights "
+        f"restored); seeds {seeds}",
         f"- **Device:** {device.get('used', '?')}, "
         f"precision {device.get('precision_policy', '?')}, "
         f"deterministic ops: {device['deterministic']}",
@@ -194,6 +193,16 @@ def _header(board: Leaderboard) -> list[str]:
         f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
         f"cell time; last finished {newest['finished_at']}",
     ]
+
+
+def training_summary(training: Mapping[str, Any]) -> str:
+    """Batch, optimiser and regularisation of a row's ``training`` settings, in one phrase."""
+    return (
+        f"batch {training['batch_size']}, Adam lr {training['learning_rate']}, "
+        f"embedding {training['embedding_dim']} (dropout {training['embedding_dropout']}), "
+        f"word dropout {training.get('word_dropout', 0)}, weights averaged with momentum "
+        f"{training.get('ema_momentum', 0)}"
+    )
 
 
 def _main_table(cells: pd.DataFrame) -> str:
