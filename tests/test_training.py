@@ -43,29 +43,31 @@ def test_chance_accuracy_is_the_commonest_class_share_plus_two_standard_errors()
     assert chance_accuracy(labels) == pytest.approx(0.5 + 2 * np.sqrt(0.25 / 100))
 
 
-def test_patience_starts_once_validation_accuracy_beats_chance():
+def stopper_after(accuracies: list[float]) -> tuple[EarlyStoppingAboveChance, int]:
+    """An early stopper (chance 0.3, patience 2) fed these validation accuracies until it
+    stops; it and the number of epochs run."""
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    stopper = EarlyStoppingAboveChance(chance=0.3, patience=2)
     model.stop_training = False  # as fit() sets it
+    stopper = EarlyStoppingAboveChance(chance=0.3, patience=2)
     stopper.set_model(model)
     stopper.on_train_begin()
-    for epoch, accuracy in enumerate([0.25, 0.26, 0.25, 0.24, 0.25, 0.6, 0.7, 0.65, 0.69]):
+    for epoch, accuracy in enumerate(accuracies):
         stopper.on_epoch_end(epoch, {"val_accuracy": accuracy})
         if model.stop_training:
-            break
-    assert (epoch, stopper.kept_epoch(epoch + 1)) == (8, 6)  # five epochs at chance did not count
+            return stopper, epoch + 1
+    return stopper, len(accuracies)
+
+
+def test_patience_starts_once_validation_accuracy_beats_chance():
+    stopper, epochs_run = stopper_after([0.25, 0.26, 0.25, 0.24, 0.25, 0.6, 0.7, 0.65, 0.69, 0.6])
+    assert epochs_run == 9  # the five epochs at chance did not count against its patience
+    assert stopper.kept_epoch(epochs_run) == 6
 
 
 def test_a_model_that_never_beats_chance_keeps_its_last_weights():
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.stop_training = False
-    stopper = EarlyStoppingAboveChance(chance=0.3, patience=2)
-    stopper.set_model(model)
-    stopper.on_train_begin()
-    for epoch, accuracy in enumerate([0.25, 0.29, 0.26]):
-        stopper.on_epoch_end(epoch, {"val_accuracy": accuracy})
-    assert not model.stop_training
-    assert stopper.kept_epoch(epochs_run=3) == 2
+    stopper, epochs_run = stopper_after([0.25, 0.29, 0.26, 0.3])
+    assert epochs_run == 4
+    assert stopper.kept_epoch(epochs_run) == 3
 
 
 def test_the_weights_scored_are_the_averaged_weights_that_were_validated(news_dir, tmp_path):
