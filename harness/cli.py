@@ -6,6 +6,7 @@ import dataclasses
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,6 +91,7 @@ OUT_OPTION = click.option(
     help="Where results.jsonl, leaderboard.md and leaderboard.png go.",
 )
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _from_options(config_class: type[T], options: dict[str, Any], **given: Any) -> T:
@@ -117,6 +119,14 @@ def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: st
 
     summary = check(source, Fields(fields), vocabulary_size, tfds_data_dir and Path(tfds_data_dir))
     click.echo(summary.render())
+
+
+def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
+    """An option for a share in [0, 1), shown with its default."""
+    return click.option(
+        name, type=click.FloatRange(0, 1, max_open=True), default=default, show_default=True,
+        help=help,
+    )  # fmt: skip
 
 
 @main.command("run")
@@ -170,25 +180,18 @@ def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: st
     default=TrainingConfig.embedding_dim,
     show_default=True,
 )
-@click.option(
-    "--embedding-dropout",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=TrainingConfig.embedding_dropout,
-    show_default=True,
+@_share_option(
+    "--embedding-dropout", TrainingConfig.embedding_dropout, "Dropout after the embedding."
 )
-@click.option(
+@_share_option(
     "--word-dropout",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=TrainingConfig.word_dropout,
-    show_default=True,
-    help="Share of words replaced by the out-of-vocabulary token in training.",
+    TrainingConfig.word_dropout,
+    "Share of words replaced by the out-of-vocabulary token in training.",
 )
-@click.option(
+@_share_option(
     "--ema-momentum",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=TrainingConfig.ema_momentum,
-    show_default=True,
-    help="Score the exponential moving average of the weights (0: the last weights).",
+    TrainingConfig.ema_momentum,
+    "Score the exponential moving average of the weights (0: the last weights).",
 )
 @click.option(
     "--data",
