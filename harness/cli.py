@@ -266,7 +266,17 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
     "--threads",
     type=click.IntRange(min=1),
     default=None,
-    help="TensorFlow intra- and inter-op threads.",
+    help="TensorFlow intra- and inter-op threads of each cell [default: TensorFlow's own "
+    "choice; with --jobs N, the cores divided by N].",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    "parallel_cells",
+    type=click.IntRange(min=1),
+    default=DeviceConfig.parallel_cells,
+    show_default=True,
+    help="Cells to run at the same time, each in its own worker.",
 )
 @click.option(
     "--deterministic",

@@ -1,4 +1,5 @@
-"""Device setup, in one place: which device, GPU memory growth, precision, threads, determinism.
+"""Device setup, in one place: which device, GPU memory growth, precision, threads, determinism,
+and how many cells share the machine at once.
 
 :func:`configure` must run before TensorFlow builds its first op, so the harness
 calls it at the start of every cell's worker. Everything it did is returned and
@@ -7,6 +8,7 @@ recorded with the cell's result. A machine without a GPU runs everything on CPU.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,14 +17,22 @@ from harness.errors import HarnessError
 
 @dataclass(frozen=True)
 class DeviceConfig:
-    """What the user asked for: ``device`` is ``auto``, ``cpu``, ``gpu`` or ``gpu:N``."""
+    """What the user asked for: ``device`` is ``auto``, ``cpu``, ``gpu`` or ``gpu:N``.
+
+    ``parallel_cells`` cells run at the same time, each in its own worker. It is part of
+    every cell's configuration, since a cell trained beside others measures a different
+    throughput. Without ``threads``, each of them gets an equal share of the cores.
+    """
 
     device: str = "auto"
     mixed_precision: bool = False
     threads: int | None = None
     deterministic: bool = False
+    parallel_cells: int = 1
 
     def __post_init__(self) -> None:
+        if self.parallel_cells < 1:
+            raise HarnessError(f"--jobs must be at least 1, not {self.parallel_cells}")
         kind, colon, index = self.device.partition(":")
         if kind not in {"auto", "cpu", "gpu"} or (colon and (kind != "gpu" or not index.isdigit())):
             raise HarnessError(f"--device takes auto, cpu, gpu or gpu:N, not {self.device!r}")
@@ -39,9 +49,10 @@ def configure(config: DeviceConfig) -> dict[str, Any]:
     chosen = _choose(config.device, gpus)
     visible = [gpus[chosen]] if chosen is not None else []
     tf.config.set_visible_devices(visible, "GPU")
-    if config.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(config.threads)
+    threads = config.threads or cores_per_cell(config.parallel_cells)
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.mixed_precision.set_global_policy(
@@ -50,10 +61,18 @@ def configure(config: DeviceConfig) -> dict[str, Any]:
     return {
         **asdict(config),
         "used": f"GPU:{chosen}" if chosen is not None else "CPU",
+        "threads_used": threads,  # None: TensorFlow's own choice
         "gpus_found": len(gpus),
         "gpu_name": _gpu_name(gpus[chosen]) if chosen is not None else None,
         "precision_policy": keras.mixed_precision.global_policy().name,
     }
+
+
+def cores_per_cell(parallel_cells: int) -> int | None:
+    """The threads each of ``parallel_cells`` workers gets; None (TensorFlow decides) for one."""
+    if parallel_cells == 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // parallel_cells)
 
 
 def _choose(device: str, gpus: list[Any]) -> int | None:

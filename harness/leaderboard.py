@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -186,13 +187,37 @@ def _header(board: Leaderboard) -> list[str]:
         f"restored); seeds {seeds}",
         f"- **Device:** {device.get('used', '?')}, "
         f"precision {device.get('precision_policy', '?')}, "
-        f"deterministic ops: {device['deterministic']}",
+        f"deterministic ops: {device['deterministic']}; {_sharing(device)}",
         f"- **Versions:** {versions}; git {newest['git_commit'] or 'unknown'}",
         f"- **Machine:** {markdown_text(host['cpu'])}, {host['cores']} cores, "
         f"{host['memory_gb']} GiB" + (f"; GPUs: {markdown_text(gpus)}" if gpus else "; no GPU"),
         f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
-        f"cell time; last finished {newest['finished_at']}",
+        f"cell time, {run_wall_seconds(board.rows) / 60:.1f} minutes from start to finish; "
+        f"last finished {newest['finished_at']}",
     ]
+
+
+def _sharing(device: Mapping[str, Any]) -> str:
+    cells = device.get("parallel_cells", 1)
+    threads = device.get("threads_used") or "TensorFlow's default"
+    if cells == 1:
+        return f"one cell at a time, threads: {threads}"
+    return (
+        f"{cells} cells at a time, threads per cell: {threads} (a cell's throughput is "
+        "measured while other cells train beside it)"
+    )
+
+
+def run_wall_seconds(rows: list[ResultRow]) -> float:
+    """Wall time of the runs that wrote ``rows``: each invocation's start to its last row."""
+    last_finished: dict[str, str] = {}
+    for row in rows:
+        started = row["run_started_at"]
+        last_finished[started] = max(last_finished.get(started, ""), row["finished_at"])
+    return sum(
+        (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+        for started, finished in last_finished.items()
+    )
 
 
 def training_summary(training: Mapping[str, Any]) -> str:

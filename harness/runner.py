@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +33,7 @@ from harness.results import (
     read_rows,
 )
 from harness.vectorize import DataConfig, VectorizedData, prepare
-from harness.worker import CellOutcome, run_in_process, run_in_worker
+from harness.worker import CellOutcome, kill_running_workers, run_in_process, run_in_worker
 
 Say = Callable[[str], None]
 
@@ -132,6 +133,8 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     for plugin in registry.failed_plugins:
         say(f"warning: {plugin.describe()} failed to load and is left out: {plugin.error}")
     selection = select(options, registry)
+    if options.in_process and options.device.parallel_cells > 1:
+        raise HarnessError("--in-process runs one cell at a time; leave out --jobs or set it to 1")
     data = prepare(options.data, options.cache_dir)
     cells = plan_cells(options, selection, registry, data)
     results_path = options.out_dir / RESULTS_FILE
@@ -147,18 +150,18 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     written: list[ResultRow] = []
     # a live bar on a terminal; in logs (or with --quiet) the one line per cell says where we are
     progress = tqdm(total=len(todo), unit="cell", disable=True if options.quiet else None)
-    with progress:
-        for number, cell in enumerate(todo, start=1):
-            progress.set_description(f"cell {number}/{len(todo)} {cell.label}")
 
-            def report(line: str, cell: CellSpec = cell) -> None:
-                if not options.quiet:
-                    progress.write(f"  {cell.label}: {line}")
+    def run_cell(cell: CellSpec) -> CellOutcome:
+        def report(line: str) -> None:
+            if not options.quiet:
+                progress.write(f"  {cell.label}: {line}")
 
-            if options.in_process:
-                outcome = run_in_process(cell, report)
-            else:
-                outcome = run_in_worker(cell, options.timeout, report)
+        if options.in_process:
+            return run_in_process(cell, report)
+        return run_in_worker(cell, options.timeout, report)
+
+    with progress, _CellPool(options.device.parallel_cells) as pool:
+        for number, (cell, outcome) in enumerate(pool.outcomes(run_cell, todo), start=1):
             row = result_row(cell, outcome, options.command, run_started, results_path)
             append_row(results_path, row)
             written.append(row)
@@ -171,6 +174,41 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
                     + _summary(cell, outcome)
                 )
     return written
+
+
+class _CellPool:
+    """Runs cells ``size`` at a time and yields each outcome as soon as its cell finishes.
+
+    One at a time, the cells run in order in the calling thread. Several at a time, each
+    waits on its worker process in a thread of its own; leaving the pool early (Ctrl-C,
+    an error) kills the workers still running and drops the cells not started.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.executor = ThreadPoolExecutor(max_workers=size) if size > 1 else None
+
+    def outcomes(
+        self, run_cell: Callable[[CellSpec], CellOutcome], cells: list[CellSpec]
+    ) -> Iterator[tuple[CellSpec, CellOutcome]]:
+        if self.executor is None:
+            for cell in cells:
+                yield cell, run_cell(cell)
+            return
+        futures = {self.executor.submit(run_cell, cell): cell for cell in cells}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def __enter__(self) -> _CellPool:
+        return self
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        if self.executor is None:
+            return
+        if error_type is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            kill_running_workers()
+        self.executor.shutdown(wait=True)
 
 
 def result_row(

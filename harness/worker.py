@@ -9,6 +9,7 @@ enforces the per-cell timeout by killing the worker's whole process group.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import signal
@@ -42,8 +43,16 @@ class CellOutcome:
     wall_seconds: float
 
 
+_running_workers: set[subprocess.Popen] = set()
+_running_workers_lock = threading.Lock()
+
+
 def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -> CellOutcome:
-    """Run ``spec`` in a fresh process; epoch lines go to ``report`` as they come."""
+    """Run ``spec`` in a fresh process; epoch lines go to ``report`` as they come.
+
+    Safe to call from several threads at once. If the wait is interrupted (Ctrl-C), the
+    worker is killed before the interruption propagates: it never outlives its caller.
+    """
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rnn-harness-cell-") as scratch:
         spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
@@ -56,14 +65,15 @@ def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -
             start_new_session=True,  # its own process group, killed whole on timeout
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
         )
+        with _running_workers_lock:
+            _running_workers.add(worker)
         tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
         reader = threading.Thread(target=_relay, args=(worker, report, tail), daemon=True)
         reader.start()
         try:
             worker.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+            _kill(worker)
             reader.join(timeout=5)
             return CellOutcome(
                 "timeout",
@@ -72,12 +82,33 @@ def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -
                 {},
                 time.perf_counter() - started,
             )
+        except BaseException:
+            _kill(worker)
+            raise
+        finally:
+            with _running_workers_lock:
+                _running_workers.discard(worker)
         reader.join(timeout=5)
         wall = time.perf_counter() - started
         if result_path.exists():
             result = json.loads(result_path.read_text())
             return CellOutcome(**result, wall_seconds=wall)
         return CellOutcome("error", _death_reason(worker.returncode, tail), None, {}, wall)
+
+
+def kill_running_workers() -> None:
+    """Kill every worker still running, for a caller that stops waiting on them (Ctrl-C)."""
+    with _running_workers_lock:
+        workers = list(_running_workers)
+    for worker in workers:
+        _kill(worker)
+
+
+def _kill(worker: subprocess.Popen) -> None:
+    """Kill the worker's whole process group and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
 
 
 def run_in_process(spec: CellSpec, report: LineReporter) -> CellOutcome:

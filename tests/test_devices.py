@@ -1,11 +1,12 @@
 """Device setup: validated choices, and a record of what was set up."""
 
+import os
 import subprocess
 
 import pytest
 
 from harness import environment
-from harness.devices import DeviceConfig, configure
+from harness.devices import DeviceConfig, configure, cores_per_cell
 from harness.errors import HarnessError
 
 
@@ -13,6 +14,14 @@ from harness.errors import HarnessError
 def test_unknown_devices_are_refused(device):
     with pytest.raises(HarnessError, match="--device takes auto, cpu, gpu or gpu:N"):
         DeviceConfig(device=device)
+
+
+def test_cells_run_side_by_side_share_the_cores():
+    assert cores_per_cell(1) is None  # one cell alone: TensorFlow's own thread pools
+    assert cores_per_cell(2) == max(1, os.cpu_count() // 2)
+    assert cores_per_cell(10_000) == 1
+    with pytest.raises(HarnessError, match="--jobs must be at least 1"):
+        DeviceConfig(parallel_cells=0)
 
 
 def test_configure_records_what_it_set_up():

@@ -117,3 +117,17 @@ def test_failures_are_listed_with_escaped_reasons():
 )
 def test_markdown_text(raw, safe):
     assert markdown_text(raw) == safe
+
+
+def test_header_says_how_cells_shared_the_machine_and_how_long_the_runs_took():
+    first_run = [row("a", "mask", s, 0.9) for s in range(2)]
+    second_run = [row("b", "mask", 0, 0.8)]
+    for finished, cell in zip(["00:04:00", "00:10:00"], first_run, strict=True):
+        cell["finished_at"] = f"2026-01-01T{finished}+00:00"
+    second_run[0]["run_started_at"] = "2026-01-02T00:00:00+00:00"
+    second_run[0]["finished_at"] = "2026-01-02T00:02:00+00:00"
+    for cell in first_run + second_run:
+        cell["device"].update(parallel_cells=2, threads_used=1)
+    text = render(Leaderboard.from_rows(first_run + second_run), None)
+    assert "2 cells at a time, threads per cell: 1" in text
+    assert "0.5 minutes of cell time, 12.0 minutes from start to finish" in text

@@ -53,6 +53,19 @@ def build(embedded, params):
 def harness_architectures():
     return [Architecture(name="sleepy", summary="Never finishes building.", build_encoder=build)]
 """,
+    "waiting": """
+import os, time
+from pathlib import Path
+from harness import Architecture, hookimpl
+
+def build(embedded, params):
+    Path(os.environ["WORKER_PIDS"], str(os.getpid())).touch()
+    time.sleep(600)
+
+@hookimpl
+def harness_architectures():
+    return [Architecture(name="waiting", summary="Waits to be stopped.", build_encoder=build)]
+""",
     "crashing": """
 import os, signal
 from harness import Architecture, hookimpl
@@ -161,11 +174,13 @@ def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distr
     site = install_distribution("rnn-harness-faulty", FAULTY_PLUGINS)
     result = harness_run(
         *shlex.split("-a exploding -a nan-rnn -a crashing -a sleepy -a gru"),
-        *shlex.split("-p mask --seeds 1 --timeout 25"),
+        *shlex.split("-p mask --seeds 1 --timeout 25 --jobs 2"),
         env={"PYTHONPATH": site},
     )
     rows = {row["architecture"]: row for row in rows_of(harness_run.out)}
     assert rows["gru"]["status"] == "done"
+    assert rows["gru"]["device"]["parallel_cells"] == 2
+    assert rows["gru"]["device"]["threads_used"] == max(1, os.cpu_count() // 2)
     assert rows["exploding"]["status"] == "error"
     assert "RuntimeError: boom | <b>bad</b>" in rows["exploding"]["reason"]
     assert rows["nan-rnn"]["status"] == "diverged"
@@ -184,7 +199,7 @@ def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distr
         assert line.count(" | ") == 4, line  # five columns, the escaped pipe does not split
 
     rerun = harness_run(
-        *shlex.split("-a exploding -a nan-rnn -a gru -p mask --seeds 1 --in-process"),
+        *shlex.split("-a exploding -a nan-rnn -a gru -p mask --seeds 1 --jobs 2"),
         env={"PYTHONPATH": site},
     )
     assert "3 cells (2 already finished, 1 to run)" in rerun.stdout  # done and diverged stay
@@ -210,11 +225,34 @@ def test_sigkill_mid_run_then_the_same_command_finishes_only_the_rest(harness_ru
     assert len(rows) == 4 and len({row["config_hash"] for row in rows}) == 4
 
 
+def test_interrupting_a_parallel_run_stops_its_workers(harness_run, install_distribution, tmp_path):
+    site = install_distribution("rnn-harness-waiting", FAULTY_PLUGINS)
+    pids = tmp_path / "worker-pids"
+    pids.mkdir()
+    command = harness_run.command(*shlex.split("-a waiting -p mask --seeds 3 --jobs 2"))
+    env = {**os.environ, "PYTHONPATH": site, "WORKER_PIDS": str(pids)}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while len(list(pids.iterdir())) < 2:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    process.wait(timeout=60)
+    assert process.returncode != 0
+    for pid in (int(path.name) for path in pids.iterdir()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert len(list(pids.iterdir())) == 2  # the third cell was never started
+    assert not (harness_run.out / "results.jsonl").exists()
+
+
 def test_bad_options_are_clear_errors(harness_run):
     unknown = harness_run("-a", "lstn", check=False)
     assert unknown.returncode == 2
     assert "unknown architecture 'lstn'; did you mean 'lstm'?" in unknown.stderr
     bad_override = harness_run("-a", "lstm", "--set", "lstm.units=many", check=False)
     assert "lstm.units expects int, got 'many'" in bad_override.stderr
+    in_process_jobs = harness_run("-a", "lstm", "--in-process", "--jobs", "2", check=False)
+    assert "--in-process runs one cell at a time" in in_process_jobs.stderr
     nothing = harness_run(check=False)
     assert "choose architectures with --arch/-a NAME, or run them all with --all" in nothing.stderr
