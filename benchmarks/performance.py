@@ -12,7 +12,10 @@ things timed in this one process on this one machine:
 2. overhead: a harness cell's steady-state training throughput against a bare
    ``model.fit`` on the same batches and model, and a cell's fixed cost;
 3. padding: padded share, input-pipeline batches per second, and the
-   stacked BiLSTM's training throughput under ``none``, ``mask`` and ``bucket``.
+   stacked BiLSTM's training throughput under ``none``, ``mask`` and ``bucket``;
+4. cells side by side: the wall time of ``harness run`` on two cells one at a
+   time (TensorFlow's own thread pools) against two at a time (``--jobs 2``,
+   the cores shared out).
 
 Times exclude validation passes on both sides; first-epoch graph tracing is included.
 """
@@ -24,6 +27,7 @@ import json
 import math
 import shlex
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +46,7 @@ from harness.devices import DeviceConfig
 from harness.leaderboard import training_summary
 from harness.padding import padded_share
 from harness.registry import load_registry
+from harness.runner import RunOptions, run
 from harness.training import EpochTimer, compiled_classifier, train_and_score, weight_averaging
 from harness.vectorize import DataConfig, VectorizedData, prepare
 from harness.worker import run_in_process, run_in_worker
@@ -235,6 +240,51 @@ def padding_costs(data, registry, training: TrainingConfig) -> list[dict]:
     return rows
 
 
+SIDE_BY_SIDE_CELLS = (("stacked-bilstm", "mask"), ("gru", "bucket"))
+SIDE_BY_SIDE_EPOCHS = 3
+
+
+def side_by_side(data: VectorizedData, training: TrainingConfig) -> list[dict]:
+    """``harness run`` of two seeds of a cell with ``--jobs 1``, then ``--jobs 2``."""
+    with tempfile.TemporaryDirectory(prefix="rnn-harness-benchmark-") as scratch:
+        return [
+            _side_by_side(data, training, name, padding, Path(scratch))
+            for name, padding in SIDE_BY_SIDE_CELLS
+        ]
+
+
+def _side_by_side(
+    data: VectorizedData, training: TrainingConfig, name: str, padding: str, out: Path
+) -> dict:
+    row: dict = {"architecture": name, "padding": padding, "epochs": SIDE_BY_SIDE_EPOCHS}
+    for jobs in (1, 2):
+        options = RunOptions(
+            architectures=(name,),
+            paddings=(padding,),
+            seeds=2,
+            data=data.config,
+            training=replace(
+                training, max_epochs=SIDE_BY_SIDE_EPOCHS, patience=SIDE_BY_SIDE_EPOCHS
+            ),
+            device=DeviceConfig(parallel_cells=jobs),
+            out_dir=out / f"{name}-{padding}-jobs-{jobs}",
+            cache_dir=data.cache_path.parent,
+            quiet=True,
+        )
+        started = time.perf_counter()
+        cells = run(options, say=lambda line: None)
+        row[f"jobs_{jobs}"] = {
+            "wall_seconds": time.perf_counter() - started,
+            "examples_per_second": [
+                cell["measurements"]["train_examples_per_second"] for cell in cells
+            ],
+            "threads": cells[0]["device"]["threads_used"],
+        }
+    row["speedup"] = row["jobs_1"]["wall_seconds"] / row["jobs_2"]["wall_seconds"]
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def verdict(value: float | None, target: float, higher_is_better: bool = True) -> str:
     if value is None:
         return "not met (not reached)"
@@ -339,7 +389,34 @@ def render(results: dict) -> str:
         f"- stacked-bilstm `bucket` / `mask` throughput: {speedup:.2f}x (target ≥ 1.5x): "
         f"{verdict(speedup, 1.5)}.",
     ]
+    lines += _render_side_by_side(results["side_by_side"])
     return "\n".join(lines) + "\n"
+
+
+def _render_side_by_side(rows: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "## Cells side by side (`--jobs 2`)",
+        "",
+        f"`harness run` of two seeds of a cell ({SIDE_BY_SIDE_EPOCHS} epochs each, each in its "
+        "own worker), one at a time with TensorFlow's own thread pools, then two at a time "
+        "with the cores shared out between them. Wall time of the whole command; examples/s "
+        "of each cell on its steady-state epochs.",
+        "",
+        "| cell | one at a time: s | examples/s per cell | two at a time: s "
+        "| examples/s per cell | threads per cell | run speed-up |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        alone, paired = row["jobs_1"], row["jobs_2"]
+        lines.append(
+            f"| {row['architecture']} / {row['padding']} | {alone['wall_seconds']:.0f} | "
+            + ", ".join(f"{rate:,.0f}" for rate in alone["examples_per_second"])
+            + f" | {paired['wall_seconds']:.0f} | "
+            + ", ".join(f"{rate:,.0f}" for rate in paired["examples_per_second"])
+            + f" | {paired['threads']} | {row['speedup']:.2f}x |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -368,6 +445,7 @@ def main() -> None:
         "padding": padding_costs(data, registry, training),
         "overhead": overhead(data, registry, training, str(data.cache_path)),
         "time_to_accuracy": time_to_accuracy(data, arguments.data, registry, training),
+        "side_by_side": side_by_side(data, training),
         "determinism": determinism_cost(data, registry, training),  # last: it stays on
     }
     results["seconds"] = time.perf_counter() - started
