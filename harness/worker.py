@@ -2,7 +2,8 @@
 
 Isolation: each cell runs in a fresh Python process, so one cell's crash, hang,
 out-of-memory or leaked GPU memory cannot take the others down. The parent
-enforces the per-cell timeout by killing the worker's whole process group.
+enforces the per-cell timeout by killing the worker's whole process group, and
+a worker whose parent dies, however it dies, kills itself.
 ``python -m harness.worker SPEC RESULT`` is the worker's entry point.
 """
 
@@ -59,6 +60,7 @@ def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -
         spec_path.write_text(spec.to_json())
         worker = subprocess.Popen(
             [sys.executable, "-m", "harness.worker", str(spec_path), str(result_path)],
+            stdin=subprocess.PIPE,  # never written: it closes when this process dies
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -174,9 +176,17 @@ def _death_reason(returncode: int, tail: collections.deque[str]) -> str:
 
 
 def main(spec_path: str, result_path: str) -> None:
+    threading.Thread(target=_die_with_parent, daemon=True).start()
     spec = CellSpec.from_json(Path(spec_path).read_text())
     result = _train(spec, lambda line: print(line, flush=True))
     Path(result_path).write_text(json.dumps(result, default=float))
+
+
+def _die_with_parent() -> None:
+    """Kill this worker's process group once the parent's end of stdin closes: a harness
+    killed by SIGKILL leaves no worker training on behind it."""
+    sys.stdin.read()
+    os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 if __name__ == "__main__":

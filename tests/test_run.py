@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from harness.results import Measurements, ResultRow
@@ -244,6 +245,35 @@ def test_interrupting_a_parallel_run_stops_its_workers(harness_run, install_dist
             os.kill(pid, 0)
     assert len(list(pids.iterdir())) == 2  # the third cell was never started
     assert not (harness_run.out / "results.jsonl").exists()
+
+
+def test_workers_do_not_outlive_a_harness_killed_by_sigkill(
+    harness_run, install_distribution, tmp_path
+):
+    site = install_distribution("rnn-harness-waiting", FAULTY_PLUGINS)
+    pids = tmp_path / "worker-pids"
+    pids.mkdir()
+    command = harness_run.command(*shlex.split("-a waiting -p mask --seeds 1"))
+    env = {**os.environ, "PYTHONPATH": site, "WORKER_PIDS": str(pids)}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not any(pids.iterdir()):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    worker = psutil.Process(int(next(pids.iterdir()).name))
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 30
+    while _running(worker):
+        assert time.monotonic() < deadline, "the worker outlived its harness"
+        time.sleep(0.1)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_bad_options_are_clear_errors(harness_run):
