@@ -55,6 +55,7 @@ RECURRENT = ("simple-rnn", "gru", "lstm", "bilstm", "stacked-bilstm")
 PADDINGS = ("none", "mask", "bucket")
 MAX_EPOCHS_TO_TARGET = 8
 CHECKS_PER_EPOCH = 4  # the harness's validation accuracy is checked every quarter epoch
+OVERHEAD_REPEATS = 3
 
 
 class EpochClock(EpochTimer):
@@ -160,16 +161,22 @@ def overhead(data, registry, training: TrainingConfig, cache_path: str) -> dict:
         data=data.describe(),
         data_cache_path=cache_path,
     )
-    keras.utils.set_random_seed(0)
-    cell = train_and_score(spec, data, registry, report=lambda line: None)
-    keras.utils.set_random_seed(0)
-    bare_model = harness_model(data, architecture, training, strategy.masks)
-    bare = steady_examples_per_second(
-        bare_model,
-        harness_batches(data, strategy, "train", training.batch_size, seed=0),
-        len(data.train),
-        epochs=epochs,
-    )
+    cell_rates, bare_rates = [], []
+    for _ in range(OVERHEAD_REPEATS):  # interleaved, so that a slow spell hits both sides
+        keras.utils.set_random_seed(0)
+        cell = train_and_score(spec, data, registry, report=lambda line: None)
+        cell_rates.append(cell["train_examples_per_second"])
+        keras.utils.set_random_seed(0)
+        bare_model = harness_model(data, architecture, training, strategy.masks)
+        bare_rates.append(
+            steady_examples_per_second(
+                bare_model,
+                harness_batches(data, strategy, "train", training.batch_size, seed=0),
+                len(data.train),
+                epochs=epochs,
+            )
+        )
+    cell_rate, bare_rate = float(np.median(cell_rates)), float(np.median(bare_rates))
     tiny = replace(spec, training=replace(spec.training, max_epochs=1))
     in_process = run_in_process(tiny, lambda line: None)
     in_worker = run_in_worker(tiny, None, lambda line: None)
@@ -180,9 +187,12 @@ def overhead(data, registry, training: TrainingConfig, cache_path: str) -> dict:
         "architecture": name,
         "padding": padding,
         "epochs": epochs,
-        "cell_examples_per_second": cell["train_examples_per_second"],
-        "bare_examples_per_second": bare,
-        "ratio": cell["train_examples_per_second"] / bare,
+        "repeats": OVERHEAD_REPEATS,
+        "cell_examples_per_second": cell_rate,
+        "bare_examples_per_second": bare_rate,
+        "cell_examples_per_second_each": cell_rates,
+        "bare_examples_per_second_each": bare_rates,
+        "ratio": cell_rate / bare_rate,
         "worker_fixed_seconds": in_worker.wall_seconds - in_process.wall_seconds,
         "cached_data_load_seconds": load_seconds,
         "one_epoch_cell_seconds_in_process": in_process.wall_seconds,
@@ -346,13 +356,14 @@ def render(results: dict) -> str:
         "## Harness overhead",
         "",
         f"`{o['architecture']}` under `{o['padding']}`, {o['epochs']} epochs, steady-state epochs "
-        "(all but the first):",
+        f"(all but the first); the median of {o['repeats']} runs of each, interleaved "
+        "(each run's figure in brackets):",
         "",
         "| measure | value |",
         "|---|---|",
-        f"| harness cell, training examples/s | {o['cell_examples_per_second']:,.0f} |",
+        f"| harness cell, training examples/s | {_with_each(o, 'cell_examples_per_second')} |",
         f"| bare `model.fit` on the same batches and model, examples/s | "
-        f"{o['bare_examples_per_second']:,.0f} |",
+        f"{_with_each(o, 'bare_examples_per_second')} |",
         f"| ratio (target ≥ 0.95) | {o['ratio']:.3f}: {verdict(o['ratio'], 0.95)} |",
         f"| one-epoch cell, in process, s | {o['one_epoch_cell_seconds_in_process']:.1f} |",
         f"| one-epoch cell, in its own worker, s | {o['one_epoch_cell_seconds_in_worker']:.1f} |",
@@ -391,6 +402,11 @@ def render(results: dict) -> str:
     ]
     lines += _render_side_by_side(results["side_by_side"])
     return "\n".join(lines) + "\n"
+
+
+def _with_each(overhead: dict, key: str) -> str:
+    each = ", ".join(f"{rate:,.0f}" for rate in overhead[f"{key}_each"])
+    return f"{overhead[key]:,.0f} ({each})"
 
 
 def _render_side_by_side(rows: list[dict]) -> list[str]:
