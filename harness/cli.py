@@ -121,6 +121,13 @@ def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: st
     click.echo(summary.render())
 
 
+def _count_option(*names: str, default: int, help: str | None = None) -> Callable[[F], F]:
+    """An option for a whole number of at least 1, shown with its default."""
+    return click.option(
+        *names, type=click.IntRange(min=1), default=default, show_default=True, help=help
+    )
+
+
 def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
     """An option for a share in [0, 1), shown with its default."""
     return click.option(
@@ -143,43 +150,26 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
     multiple=True,
     help="Padding strategy (repeatable; default: all).",
 )
-@click.option(
-    "--seeds",
-    type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Seeds per cell: 0..N-1.",
-)
-@click.option(
+@_count_option("--seeds", default=3, help="Seeds per cell: 0..N-1.")
+@_count_option(
     "--epochs",
     "max_epochs",
-    type=click.IntRange(min=1),
     default=TrainingConfig.max_epochs,
-    show_default=True,
     help="Most epochs; early stopping decides.",
 )
-@click.option(
+@_count_option(
     "--patience",
-    type=click.IntRange(min=1),
     default=TrainingConfig.patience,
-    show_default=True,
     help="Epochs without a better validation accuracy before stopping.",
 )
-@click.option(
-    "--batch-size", type=click.IntRange(min=1), default=TrainingConfig.batch_size, show_default=True
-)
+@_count_option("--batch-size", default=TrainingConfig.batch_size)
 @click.option(
     "--learning-rate",
     type=click.FloatRange(min=0, min_open=True),
     default=TrainingConfig.learning_rate,
     show_default=True,
 )
-@click.option(
-    "--embedding-dim",
-    type=click.IntRange(min=1),
-    default=TrainingConfig.embedding_dim,
-    show_default=True,
-)
+@_count_option("--embedding-dim", default=TrainingConfig.embedding_dim)
 @_share_option(
     "--embedding-dropout", TrainingConfig.embedding_dropout, "Dropout after the embedding."
 )
@@ -269,13 +259,11 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
     help="TensorFlow intra- and inter-op threads of each cell [default: TensorFlow's own "
     "choice; with --jobs N, the cores divided by N].",
 )
-@click.option(
+@_count_option(
     "--jobs",
     "-j",
     "parallel_cells",
-    type=click.IntRange(min=1),
     default=DeviceConfig.parallel_cells,
-    show_default=True,
     help="Cells to run at the same time, each in its own worker.",
 )
 @click.option(
