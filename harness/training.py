@@ -123,7 +123,8 @@ def compiled_classifier(
     training: TrainingConfig,
     mask: bool,
 ) -> keras.Model:
-    """The cell's classifier for ``data``, compiled with Adam and sparse cross-entropy.
+    """The cell's classifier for ``data``, compiled with Adam and sparse cross-entropy, its
+    training state built (see :func:`build_training_state`).
 
     With ``training.ema_momentum`` the optimiser keeps an exponential moving average of
     the weights; fit it with the callbacks of :func:`weight_averaging`.
@@ -141,7 +142,25 @@ def compiled_classifier(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    build_training_state(model)
     return model
+
+
+def build_training_state(model: keras.Model) -> None:
+    """Create the compiled ``model``'s loss, metric and optimiser variables now, on one
+    token, rather than inside ``fit``'s first graph trace.
+
+    On the TensorFlow backend, Keras otherwise creates them while tracing the training
+    step, and a ``tf.function`` that creates variables is traced a second time: that
+    second trace is 1-4 s of every cell's first epoch. The pass is an inference pass,
+    so it draws no random numbers and leaves the weights as they were.
+    """
+    token_ids, labels = np.ones((1, 1), dtype="int32"), np.zeros((1,), dtype="int32")
+    predicted = model(token_ids, training=False)
+    model.compute_loss(token_ids, labels, predicted)
+    model.compute_metrics(token_ids, labels, predicted, sample_weight=None)
+    model.reset_metrics()
+    model.optimizer.build(model.trainable_variables)
 
 
 def chance_accuracy(labels: np.ndarray) -> float:

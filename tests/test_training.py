@@ -100,3 +100,25 @@ def test_no_averaging_when_the_momentum_is_zero(news_dir, tmp_path):
     model = compiled_classifier(architecture, architecture.defaults(), data, training, mask=True)
     assert not model.optimizer.use_ema
     assert weight_averaging(training) == []
+
+
+def test_fit_traces_the_training_step_once(news_dir, tmp_path):
+    """Variables created inside the first trace would make TensorFlow trace it again."""
+    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
+    architecture = load_registry().architecture("gru").item
+    model = compiled_classifier(
+        architecture, architecture.defaults(), data, TrainingConfig(), mask=True
+    )
+    assert int(model.optimizer.iterations) == 0
+    traces = []
+    traced_step = model.train_step
+
+    def counting_step(batch):
+        traces.append(batch)
+        return traced_step(batch)
+
+    model.train_step = counting_step
+    train = MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
+    history = model.fit(train, epochs=2, shuffle=False, verbose=0).history
+    assert len(traces) == 1
+    assert len(history["loss"]) == 2
