@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+import harness.training
 from harness.cells import TrainingConfig
 from harness.padding import MASK
 from harness.registry import load_registry
@@ -122,3 +123,21 @@ def test_fit_traces_the_training_step_once(news_dir, tmp_path):
     history = model.fit(train, epochs=2, shuffle=False, verbose=0).history
     assert len(traces) == 1
     assert len(history["loss"]) == 2
+
+
+def test_building_the_training_state_first_leaves_training_as_it_was(
+    news_dir, tmp_path, monkeypatch
+):
+    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
+    architecture = load_registry().architecture("gru").item
+    training = TrainingConfig(batch_size=16)
+
+    def first_epoch_losses() -> list[float]:
+        keras.utils.set_random_seed(0)
+        model = compiled_classifier(architecture, architecture.defaults(), data, training, True)
+        train = MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
+        return model.fit(train, epochs=1, shuffle=False, verbose=0).history["loss"]
+
+    built_first = first_epoch_losses()
+    monkeypatch.setattr(harness.training, "build_training_state", lambda model: None)
+    assert first_epoch_losses() == built_first
