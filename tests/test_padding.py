@@ -97,3 +97,19 @@ def test_the_mask_hides_the_pads_from_the_model():
     _, batches = batches_of(MASK, ROWS)
     mask = np.asarray(layer.compute_mask(np.array(batches[0])))
     assert mask.tolist() == [[True, False, False], [True, True, True]]
+
+
+@pytest.mark.parametrize("strategy", [MASK, BUCKET])
+def test_masks_meet_what_the_fused_cudnn_kernels_require(strategy):
+    """On a GPU, Keras runs LSTM and GRU through cuDNN only on masks that are strictly
+    right-padded with no row fully masked; any other mask fails a runtime assertion."""
+    import keras
+
+    layer = keras.layers.Embedding(10, 3, mask_zero=True)
+    rows = [[7], [4, 5, 6], [8, 9], [2, 3, 4, 5], [1], [3, 1, 2]]
+    _, batches = batches_of(strategy, rows, training_lengths=[1, 3, 2, 4, 1, 3])
+    for batch in batches:
+        mask = np.asarray(layer.compute_mask(np.array(batch)))
+        real_tokens = mask.sum(axis=1)
+        assert (real_tokens > 0).all()
+        assert (mask == (np.arange(mask.shape[1]) < real_tokens[:, None])).all()
