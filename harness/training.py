@@ -152,7 +152,7 @@ def build_training_state(model: keras.Model) -> None:
 
     On the TensorFlow backend, Keras otherwise creates them while tracing the training
     step, and a ``tf.function`` that creates variables is traced a second time: that
-    second trace is 1-4 s of every cell's first epoch. The pass is an inference pass,
+    second trace is 1-5 s of every cell's first epoch. The pass is an inference pass,
     so it draws no random numbers and leaves the weights as they were.
     """
     token_ids, labels = np.ones((1, 1), dtype="int32"), np.zeros((1,), dtype="int32")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import harness.training
+from harness.architecture import Architecture
 from harness.cells import TrainingConfig
 from harness.padding import MASK
 from harness.registry import load_registry
@@ -16,7 +17,7 @@ from harness.training import (
     compiled_classifier,
     weight_averaging,
 )
-from harness.vectorize import OOV_TOKEN_ID, DataConfig, prepare
+from harness.vectorize import OOV_TOKEN_ID, DataConfig, VectorizedData, prepare
 from harness.word_dropout import WordDropout
 
 
@@ -71,13 +72,21 @@ def test_a_model_that_never_beats_chance_keeps_its_last_weights():
     assert stopper.kept_epoch(epochs_run) == 3
 
 
-def test_the_weights_scored_are_the_averaged_weights_that_were_validated(news_dir, tmp_path):
+@pytest.fixture
+def data(news_dir, tmp_path) -> VectorizedData:
+    return prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
+
+
+@pytest.fixture
+def gru() -> Architecture:
+    return load_registry().architecture("gru").item
+
+
+def test_the_weights_scored_are_the_averaged_weights_that_were_validated(data, gru):
     """Early stopping must keep the weights that validation saw: the moving average."""
-    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
     training = TrainingConfig(batch_size=16, ema_momentum=0.9)
-    architecture = load_registry().architecture("gru").item
     keras.utils.set_random_seed(0)
-    model = compiled_classifier(architecture, architecture.defaults(), data, training, mask=True)
+    model = compiled_classifier(gru, gru.defaults(), data, training, mask=True)
     assert model.optimizer.use_ema
     train = MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
     validation = MASK.batches(data.validation, 16, training_lengths=data.train.lengths)
@@ -94,22 +103,16 @@ def test_the_weights_scored_are_the_averaged_weights_that_were_validated(news_di
     assert scored_loss == pytest.approx(history["val_loss"][stopper.best_epoch], rel=1e-5)
 
 
-def test_no_averaging_when_the_momentum_is_zero(news_dir, tmp_path):
-    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
+def test_no_averaging_when_the_momentum_is_zero(data, gru):
     training = TrainingConfig(ema_momentum=0.0)
-    architecture = load_registry().architecture("gru").item
-    model = compiled_classifier(architecture, architecture.defaults(), data, training, mask=True)
+    model = compiled_classifier(gru, gru.defaults(), data, training, mask=True)
     assert not model.optimizer.use_ema
     assert weight_averaging(training) == []
 
 
-def test_fit_traces_the_training_step_once(news_dir, tmp_path):
+def test_fit_traces_the_training_step_once(data, gru):
     """Variables created inside the first trace would make TensorFlow trace it again."""
-    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
-    architecture = load_registry().architecture("gru").item
-    model = compiled_classifier(
-        architecture, architecture.defaults(), data, TrainingConfig(), mask=True
-    )
+    model = compiled_classifier(gru, gru.defaults(), data, TrainingConfig(), mask=True)
     assert int(model.optimizer.iterations) == 0
     traces = []
     traced_step = model.train_step
@@ -125,16 +128,12 @@ def test_fit_traces_the_training_step_once(news_dir, tmp_path):
     assert len(history["loss"]) == 2
 
 
-def test_building_the_training_state_first_leaves_training_as_it_was(
-    news_dir, tmp_path, monkeypatch
-):
-    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
-    architecture = load_registry().architecture("gru").item
+def test_building_the_training_state_first_leaves_training_as_it_was(data, gru, monkeypatch):
     training = TrainingConfig(batch_size=16)
 
     def first_epoch_losses() -> list[float]:
         keras.utils.set_random_seed(0)
-        model = compiled_classifier(architecture, architecture.defaults(), data, training, True)
+        model = compiled_classifier(gru, gru.defaults(), data, training, True)
         train = MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
         return model.fit(train, epochs=1, shuffle=False, verbose=0).history["loss"]
 
