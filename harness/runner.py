@@ -33,7 +33,13 @@ from harness.results import (
     read_rows,
 )
 from harness.vectorize import DataConfig, VectorizedData, prepare
-from harness.worker import CellOutcome, kill_running_workers, run_in_process, run_in_worker
+from harness.worker import (
+    CellOutcome,
+    configure_this_process,
+    kill_running_workers,
+    run_in_process,
+    run_in_worker,
+)
 
 Say = Callable[[str], None]
 
@@ -135,6 +141,8 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     selection = select(options, registry)
     if options.in_process and options.device.parallel_cells > 1:
         raise HarnessError("--in-process runs one cell at a time; leave out --jobs or set it to 1")
+    if options.in_process:  # before vectorising the data starts TensorFlow in this process
+        configure_this_process(options.device)
     data = prepare(options.data, options.cache_dir)
     cells = plan_cells(options, selection, registry, data)
     results_path = options.out_dir / RESULTS_FILE

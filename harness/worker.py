@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cells import CellSpec
+from harness.devices import DeviceConfig
 
 LineReporter = Callable[[str], None]
 EPOCH_PREFIX = "epoch "
@@ -124,19 +125,29 @@ def run_in_process(spec: CellSpec, report: LineReporter) -> CellOutcome:
 _configured_device: dict[str, Any] | None = None
 
 
+def configure_this_process(device: DeviceConfig) -> dict[str, Any]:
+    """Apply ``device`` to TensorFlow in this process and return what was set up.
+
+    TensorFlow takes its device settings once a process, before it first runs an op,
+    so only the first call applies its settings; later calls return the first's.
+    """
+    global _configured_device
+    if _configured_device is None:
+        from harness.devices import configure
+
+        _configured_device = configure(device)
+    return _configured_device
+
+
 def _train(spec: CellSpec, report: LineReporter) -> dict[str, Any]:
     """Configure the device, load the cached data and the plugins, train; never raises."""
-    global _configured_device
     device: dict[str, Any] = {}
     try:
-        from harness.devices import configure
         from harness.registry import load_registry
         from harness.training import Diverged, train_and_score
         from harness.vectorize import load_prepared
 
-        if _configured_device is None:  # TensorFlow takes its device settings once a process
-            _configured_device = configure(spec.device)
-        device = _configured_device
+        device = configure_this_process(spec.device)
         data = load_prepared(Path(spec.data_cache_path))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Your input ran out of data")

@@ -118,7 +118,7 @@ def rows_of(out: Path) -> list[dict]:
 
 def test_end_to_end_rows_leaderboard_and_resume(harness_run):
     args = ("-a", "gru", "-a", "bag-of-embeddings", "-p", "none", "-p", "bucket", "--seeds", "2")
-    first = harness_run(*args, "--in-process")
+    first = harness_run(*args, "--in-process", "--threads", "1")
     rows = rows_of(harness_run.out)
     assert len(rows) == 8
     assert {row["status"] for row in rows} == {"done"}
@@ -133,6 +133,7 @@ def test_end_to_end_rows_leaderboard_and_resume(harness_run):
         assert row["measurements"]["train_examples_per_second"] > 0
         assert row["versions"]["tensorflow"] and row["versions"]["keras"]
         assert row["host"]["cores"] >= 1
+        assert row["device"]["threads_used"] == 1  # set before the data's vectorisation
         assert row["data"]["rows"] == {"train": 144, "validation": 16, "test": 40}
     bucket = [r for r in rows if r["padding"] == "bucket"]
     none = [r for r in rows if r["padding"] == "none"]
@@ -154,7 +155,7 @@ def test_end_to_end_rows_leaderboard_and_resume(harness_run):
     assert "## Architecture x padding strategy" in board
     assert "None: every cell finished." in board
 
-    again = harness_run(*args, "--in-process")
+    again = harness_run(*args, "--in-process", "--threads", "1")
     assert "8 cells (8 already finished, 0 to run)" in again.stdout
     assert len(rows_of(harness_run.out)) == 8
 
