@@ -25,11 +25,14 @@ class TrainingConfig:
     word dropout 0.25 and embedding dropout 0.5 hold that back, and the weights are
     scored as their exponential moving average (momentum 0.98, about the last 50
     steps), which is steadier than the last step's. Batch 128 keeps the CPUs busier
-    per step than the tutorial's 16; Adam at 5e-3 follows the larger batch.
+    per step than the tutorial's 16; Adam at 5e-3 follows the larger batch. Patience 2:
+    replayed on the 54 cells of the sample's leaderboard, patience 3 ran 14 % more
+    epochs and kept a later epoch in 11 cells, whose validation accuracy was higher by
+    0.3-2.0 points, within one standard error of the 610-row validation split.
     """
 
     max_epochs: int = 30
-    patience: int = 3
+    patience: int = 2
     batch_size: int = 128
     learning_rate: float = 5e-3
     embedding_dim: int = 64
