@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +42,7 @@ from harness.worker import (
 )
 
 Say = Callable[[str], None]
+WAKE_SECONDS = 0.5  # how often the main thread wakes while cells run side by side
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,13 @@ class _CellPool:
                 yield cell, run_cell(cell)
             return
         futures = {self.executor.submit(run_cell, cell): cell for cell in cells}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        pending = set(futures)
+        while pending:
+            # Python runs signal handlers in the main thread only: waking it now and then
+            # lets it see a Ctrl-C that the operating system handed to another thread.
+            done, pending = wait(pending, timeout=WAKE_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield futures[future], future.result()
 
     def __enter__(self) -> _CellPool:
         return self

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import math
 import os
 import signal
 import subprocess
@@ -74,7 +75,7 @@ def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -
         reader = threading.Thread(target=_relay, args=(worker, report, tail), daemon=True)
         reader.start()
         try:
-            worker.wait(timeout=timeout)
+            _wait_for(worker, timeout)
         except subprocess.TimeoutExpired:
             _kill(worker)
             reader.join(timeout=5)
@@ -97,6 +98,16 @@ def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -
             result = json.loads(result_path.read_text())
             return CellOutcome(**result, wall_seconds=wall)
         return CellOutcome("error", _death_reason(worker.returncode, tail), None, {}, wall)
+
+
+def _wait_for(worker: subprocess.Popen, timeout: float | None) -> None:
+    """Wait until ``worker`` exits; raise ``TimeoutExpired`` after ``timeout`` seconds.
+
+    Python runs signal handlers in the main thread only. Without a timeout, ``Popen.wait``
+    blocks in ``waitpid``, and a Ctrl-C that the operating system hands to another thread
+    is not seen until the worker ends; with one, it polls and sees it within 50 ms.
+    """
+    worker.wait(timeout=math.inf if timeout is None else timeout)
 
 
 def kill_running_workers() -> None:

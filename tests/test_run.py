@@ -6,6 +6,7 @@ hang or kill their own process, installed as a third-party distribution would be
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shlex
@@ -227,24 +228,46 @@ def test_sigkill_mid_run_then_the_same_command_finishes_only_the_rest(harness_ru
     assert len(rows) == 4 and len({row["config_hash"] for row in rows}) == 4
 
 
-def test_interrupting_a_parallel_run_stops_its_workers(harness_run, install_distribution, tmp_path):
+def send_sigint_to_another_thread(pid: int) -> None:
+    """Ctrl-C as the operating system may deliver it: to a thread other than the main one."""
+    tgkill = getattr(ctypes.CDLL(None, use_errno=True), "tgkill", None)
+    if tgkill is None:
+        pytest.skip("needs Linux's tgkill (glibc 2.30 or later)")
+    thread = min(int(task) for task in os.listdir(f"/proc/{pid}/task") if int(task) != pid)
+    assert tgkill(pid, thread, signal.SIGINT) == 0, os.strerror(ctypes.get_errno())
+
+
+@pytest.mark.parametrize(
+    ("jobs", "receiver"), [(2, "main thread"), (2, "another thread"), (1, "another thread")]
+)
+def test_ctrl_c_stops_the_run_and_its_workers(
+    harness_run, install_distribution, tmp_path, jobs, receiver
+):
     site = install_distribution("rnn-harness-waiting", FAULTY_PLUGINS)
     pids = tmp_path / "worker-pids"
     pids.mkdir()
-    command = harness_run.command(*shlex.split("-a waiting -p mask --seeds 3 --jobs 2"))
+    command = harness_run.command(*shlex.split(f"-a waiting -p mask --seeds 3 --jobs {jobs}"))
     env = {**os.environ, "PYTHONPATH": site, "WORKER_PIDS": str(pids)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
-    while len(list(pids.iterdir())) < 2:
+    while len(list(pids.iterdir())) < jobs:
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    process.wait(timeout=60)
+    if receiver == "main thread":
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    else:
+        send_sigint_to_another_thread(process.pid)
+    try:
+        process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output = process.communicate()[0].decode()
+        pytest.fail(f"the harness went on for 60 s after Ctrl-C; its output:\n{output}")
     assert process.returncode != 0
     for pid in (int(path.name) for path in pids.iterdir()):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    assert len(list(pids.iterdir())) == 2  # the third cell was never started
+    assert len(list(pids.iterdir())) == jobs  # the cells after those running never started
     assert not (harness_run.out / "results.jsonl").exists()
 
 
