@@ -228,6 +228,19 @@ def test_sigkill_mid_run_then_the_same_command_finishes_only_the_rest(harness_ru
     assert len(rows) == 4 and len({row["config_hash"] for row in rows}) == 4
 
 
+def started_as_from_a_terminal(command: list[str]) -> list[str]:
+    """``command``, a ``python -m harness`` line, with SIGINT raising KeyboardInterrupt as in
+    a terminal's foreground job. A test run in the background inherits an ignored SIGINT,
+    and Python leaves an ignored SIGINT ignored."""
+    python, module_flag, module, *arguments = command
+    assert (module_flag, module) == ("-m", "harness")
+    start = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv[0] = 'harness'; runpy.run_module('harness', run_name='__main__')"
+    )
+    return [python, "-c", start, *arguments]
+
+
 def send_sigint_to_another_thread(pid: int) -> None:
     """Ctrl-C as the operating system may deliver it: to a thread other than the main one."""
     tgkill = getattr(ctypes.CDLL(None, use_errno=True), "tgkill", None)
@@ -248,7 +261,12 @@ def test_ctrl_c_stops_the_run_and_its_workers(
     pids.mkdir()
     command = harness_run.command(*shlex.split(f"-a waiting -p mask --seeds 3 --jobs {jobs}"))
     env = {**os.environ, "PYTHONPATH": site, "WORKER_PIDS": str(pids)}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        started_as_from_a_terminal(command),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 300
     while len(list(pids.iterdir())) < jobs:
         assert time.monotonic() < deadline and process.poll() is None
