@@ -82,13 +82,18 @@ def gru() -> Architecture:
     return load_registry().architecture("gru").item
 
 
+def training_batches(data: VectorizedData):
+    """The training split under ``mask`` in batches of 16, shuffled with seed 0."""
+    return MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
+
+
 def test_the_weights_scored_are_the_averaged_weights_that_were_validated(data, gru):
     """Early stopping must keep the weights that validation saw: the moving average."""
     training = TrainingConfig(batch_size=16, ema_momentum=0.9)
     keras.utils.set_random_seed(0)
     model = compiled_classifier(gru, gru.defaults(), data, training, mask=True)
     assert model.optimizer.use_ema
-    train = MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
+    train = training_batches(data)
     validation = MASK.batches(data.validation, 16, training_lengths=data.train.lengths)
     stopper = EarlyStoppingAboveChance(chance=0.0, patience=1)
     history = model.fit(
@@ -122,7 +127,7 @@ def test_fit_traces_the_training_step_once(data, gru):
         return traced_step(batch)
 
     model.train_step = counting_step
-    train = MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
+    train = training_batches(data)
     history = model.fit(train, epochs=2, shuffle=False, verbose=0).history
     assert len(traces) == 1
     assert len(history["loss"]) == 2
@@ -134,7 +139,7 @@ def test_building_the_training_state_first_leaves_training_as_it_was(data, gru, 
     def first_epoch_losses() -> list[float]:
         keras.utils.set_random_seed(0)
         model = compiled_classifier(gru, gru.defaults(), data, training, True)
-        train = MASK.batches(data.train, 16, training_lengths=data.train.lengths, shuffle_seed=0)
+        train = training_batches(data)
         return model.fit(train, epochs=1, shuffle=False, verbose=0).history["loss"]
 
     built_first = first_epoch_losses()
