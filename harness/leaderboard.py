@@ -23,20 +23,13 @@ import pandas as pd
 from tabulate import tabulate
 
 from harness.errors import HarnessError
+from harness.markdown import escape
 from harness.plot import plot_accuracy_against_throughput
 from harness.results import RESULTS_FILE, ResultRow, latest_by_config, read_rows
 
 LEADERBOARD_FILE = "leaderboard.md"
 PLOT_FILE = "leaderboard.png"
 SHARED_RANK_MARK = "="
-
-
-def markdown_text(text: object) -> str:
-    """``text`` made safe for a markdown table cell: no new lines, pipes, or HTML."""
-    value = " ".join(str(text).split())
-    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "\\`")):
-        value = value.replace(raw, safe)
-    return value
 
 
 @dataclass(frozen=True)
@@ -65,11 +58,13 @@ def _ranked_cells(rows: list[ResultRow]) -> pd.DataFrame:
             "architecture": row["architecture"],
             "padding": row["padding"],
             "seed": row["seed"],
-            "test_rows": row["data"]["rows"]["test"],
+            "test_rows": row["data"]["rows"].get("test", math.nan),
             **{key: value for key, value in row["measurements"].items() if key != "history"},
         }
         for row in done
     )
+    measured = frame.columns.drop(["architecture", "padding"])  # older rows may hold nulls
+    frame[measured] = frame[measured].apply(pd.to_numeric, errors="coerce")
     grouped = frame.groupby(["architecture", "padding"], sort=False)
     cells = grouped.agg(
         seeds=("seed", "count"),
@@ -162,7 +157,7 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
     if board.failures.empty:
         parts.append("None: every cell finished.")
     else:
-        failures = board.failures.map(markdown_text)
+        failures = board.failures.map(escape)
         parts.append(tabulate(failures, headers="keys", tablefmt="github", showindex=False))
     return "\n".join(parts) + "\n"
 
@@ -170,37 +165,46 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
 def _header(board: Leaderboard) -> list[str]:
     newest = board.rows[-1]
     data, training, host = newest["data"], newest["training"], newest["host"]
-    versions = ", ".join(f"{name} {value}" for name, value in newest["versions"].items() if value)
-    gpus = "; ".join(f"{g['name']} (driver {g['driver']}, CUDA {g['cuda']})" for g in host["gpus"])
+    rows = data["rows"]
+    versions = ", ".join(
+        f"{escape(name)} {escape(value)}" for name, value in newest["versions"].items() if value
+    )
+    gpus = "; ".join(
+        f"{g.get('name')} (driver {g.get('driver')}, CUDA {g.get('cuda')})" for g in host["gpus"]
+    )
     device = newest["device"]
-    wall = sum(row["cell_wall_seconds"] for row in board.rows)
+    wall = sum(row["cell_wall_seconds"] or 0 for row in board.rows)
     done = sum(row["status"] == "done" for row in board.rows)
     seeds = sorted({row["seed"] for row in board.rows})
     return [
-        f"- **Command:** `{newest['command']}`",
-        f"- **Data:** `{markdown_text(data['source'])}` ({data['fingerprint'][:19]}…), fields "
-        f"`{data['fields']}`, normalised: {data['normalize']}, vocabulary "
-        f"{data['vocabulary_size_used']} tokens; rows: {data['rows']['train']} train / "
-        f"{data['rows']['validation']} validation / {data['rows']['test']} test",
-        f"- **Training:** {training_summary(training)}, up to {training['max_epochs']} epochs, "
-        f"early stopping on validation accuracy (patience {training['patience']}, best weights "
-        f"restored); seeds {seeds}",
-        f"- **Device:** {device.get('used', '?')}, "
-        f"precision {device.get('precision_policy', '?')}, "
-        f"deterministic ops: {device['deterministic']}; {_sharing(device)}",
-        f"- **Versions:** {versions}; git {newest['git_commit'] or 'unknown'}",
-        f"- **Machine:** {markdown_text(host['cpu'])}, {host['cores']} cores, "
-        f"{host['memory_gb']} GiB" + (f"; GPUs: {markdown_text(gpus)}" if gpus else "; no GPU"),
+        f"- **Command:** {escape(newest['command'], code=True)}",
+        f"- **Data:** {escape(data['source'], code=True)} "
+        f"({escape(str(data.get('fingerprint', '?'))[:19])}…), fields "
+        f"{escape(data.get('fields', '?'), code=True)}, normalised: "
+        f"{escape(data.get('normalize', '?'))}, vocabulary "
+        f"{escape(data.get('vocabulary_size_used', '?'))} tokens; rows: "
+        f"{escape(rows.get('train', '?'))} train / {escape(rows.get('validation', '?'))} "
+        f"validation / {escape(rows.get('test', '?'))} test",
+        f"- **Training:** {training_summary(training)}, up to "
+        f"{escape(training.get('max_epochs', '?'))} epochs, early stopping on validation "
+        f"accuracy (patience {escape(training.get('patience', '?'))}, best weights restored); "
+        f"seeds {seeds}",
+        f"- **Device:** {escape(device.get('used', '?'))}, "
+        f"precision {escape(device.get('precision_policy', '?'))}, "
+        f"deterministic ops: {escape(device.get('deterministic', '?'))}; {_sharing(device)}",
+        f"- **Versions:** {versions}; git {escape(newest['git_commit'] or 'unknown')}",
+        f"- **Machine:** {escape(host['cpu'])}, {escape(host['cores'])} cores, "
+        f"{escape(host['memory_gb'])} GiB" + (f"; GPUs: {escape(gpus)}" if gpus else "; no GPU"),
         f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
         f"cell time, {run_wall_seconds(board.rows) / 60:.1f} minutes from start to finish; "
-        f"last finished {newest['finished_at']}",
+        f"last finished {escape(newest['finished_at'])}",
     ]
 
 
 def _sharing(device: Mapping[str, Any]) -> str:
-    cells = device.get("parallel_cells", 1)
-    threads = device.get("threads_used") or "TensorFlow's default"
-    if cells == 1:
+    cells = escape(device.get("parallel_cells", 1))
+    threads = escape(device.get("threads_used") or "TensorFlow's default")
+    if cells == "1":
         return f"one cell at a time, threads: {threads}"
     return (
         f"{cells} cells at a time, threads per cell: {threads} (a cell's throughput is "
@@ -222,11 +226,22 @@ def run_wall_seconds(rows: list[ResultRow]) -> float:
 
 def training_summary(training: Mapping[str, Any]) -> str:
     """Batch, optimiser and regularisation of a row's ``training`` settings, in one phrase."""
+    setting = {
+        key: escape(training.get(key, default))
+        for key, default in (
+            ("batch_size", "?"),
+            ("learning_rate", "?"),
+            ("embedding_dim", "?"),
+            ("embedding_dropout", "?"),
+            ("word_dropout", 0),
+            ("ema_momentum", 0),
+        )
+    }
     return (
-        f"batch {training['batch_size']}, Adam lr {training['learning_rate']}, "
-        f"embedding {training['embedding_dim']} (dropout {training['embedding_dropout']}), "
-        f"word dropout {training.get('word_dropout', 0)}, weights averaged with momentum "
-        f"{training.get('ema_momentum', 0)}"
+        f"batch {setting['batch_size']}, Adam lr {setting['learning_rate']}, "
+        f"embedding {setting['embedding_dim']} (dropout {setting['embedding_dropout']}), "
+        f"word dropout {setting['word_dropout']}, weights averaged with momentum "
+        f"{setting['ema_momentum']}"
     )
 
 
@@ -236,19 +251,19 @@ def _main_table(cells: pd.DataFrame) -> str:
     table = [
         [
             f"{SHARED_RANK_MARK}{c.rank}" if c.shared_rank else str(c.rank),
-            markdown_text(c.architecture),
-            markdown_text(c.padding),
-            f"{100 * c.accuracy:.2f} ± {100 * c.accuracy_sd:.2f}",
+            escape(c.architecture),
+            escape(c.padding),
+            f"{_figure(100 * c.accuracy, '.2f')} ± {_figure(100 * c.accuracy_sd, '.2f')}",
             c.seeds,
-            f"{100 * c.macro_f1:.2f}",
-            f"{c.best_epoch:.1f}",
-            f"{c.train_per_s:,.0f}",
-            f"{c.s_per_epoch:.2f}",
-            "-" if pd.isna(c.warmup_s) else f"{c.warmup_s:.1f}",
-            f"{c.infer_per_s:,.0f}",
-            f"{c.parameters:,}",
-            f"{c.padded_share:.3f}",
-            f"{c.peak_host_mb:,.0f}",
+            _figure(100 * c.macro_f1, ".2f"),
+            _figure(c.best_epoch, ".1f"),
+            _figure(c.train_per_s, ",.0f"),
+            _figure(c.s_per_epoch, ".2f"),
+            _figure(c.warmup_s, ".1f"),
+            _figure(c.infer_per_s, ",.0f"),
+            _figure(c.parameters, ",.0f"),
+            _figure(c.padded_share, ".3f"),
+            _figure(c.peak_host_mb, ",.0f"),
         ]
         for c in cells.itertuples()
     ]
@@ -271,20 +286,25 @@ def _main_table(cells: pd.DataFrame) -> str:
     return tabulate(table, headers, tablefmt="github", disable_numparse=True)
 
 
+def _figure(value: float, spec: str) -> str:
+    """``value`` formatted by ``spec``; ``-`` where older rows did not measure it."""
+    return "-" if pd.isna(value) else format(value, spec)
+
+
 def _matrix(cells: pd.DataFrame) -> str:
     if cells.empty:
         return "No cell finished."
     text = cells.assign(
         value=[
-            f"{100 * a:.2f} ± {100 * sd:.2f} ({speed:,.0f}/s)"
+            f"{_figure(100 * a, '.2f')} ± {_figure(100 * sd, '.2f')} ({_figure(speed, ',.0f')}/s)"
             for a, sd, speed in zip(
                 cells.accuracy, cells.accuracy_sd, cells.train_per_s, strict=True
             )
         ]
     ).pivot(index="architecture", columns="padding", values="value")
     text = text.fillna("-")
-    text.index = [markdown_text(name) for name in text.index]
-    text.columns = [markdown_text(name) for name in text.columns]
+    text.index = [escape(name) for name in text.index]
+    text.columns = [escape(name) for name in text.columns]
     return (
         tabulate(text, headers="keys", tablefmt="github", disable_numparse=True)
         + "\n\nEach cell: test accuracy % (mean ± sd over seeds) and training examples per second."
@@ -297,10 +317,10 @@ def _architectures(rows: list[ResultRow]) -> str:
         plugin = row["plugin"]
         params = ", ".join(f"{k}={v}" for k, v in row["params"].items()) or "-"
         seen[row["architecture"]] = [
-            markdown_text(row["architecture"]),
-            markdown_text(f"{plugin['name']} ({plugin['distribution']} {plugin['version']})"),
-            markdown_text(params),
-            markdown_text(row["summary"]),
+            escape(row["architecture"]),
+            escape(f"{plugin.get('name')} ({plugin.get('distribution')} {plugin.get('version')})"),
+            escape(params),
+            escape(row["summary"]),
         ]
     return tabulate(
         list(seen.values()),

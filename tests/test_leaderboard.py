@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from harness.leaderboard import Leaderboard, markdown_text, render
+from harness.leaderboard import Leaderboard, render
+from harness.markdown import escape
 
 
 def row(architecture, padding, seed, accuracy, status="done", reason=None, comparison="c1"):
@@ -116,7 +117,7 @@ def test_failures_are_listed_with_escaped_reasons():
     ],
 )
 def test_markdown_text(raw, safe):
-    assert markdown_text(raw) == safe
+    assert escape(raw) == safe
 
 
 def test_header_says_how_cells_shared_the_machine_and_how_long_the_runs_took():
