@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -73,6 +74,8 @@ class HyperParameter:
         return value
 
     def validate(self, value: ParamValue) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise HyperParameterError(f"{self.name} must be a finite number, got {value!r}")
         if self.minimum is not None and not isinstance(value, (str, bool)) and value < self.minimum:
             raise HyperParameterError(f"{self.name} must be >= {self.minimum}, got {value!r}")
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import shlex
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +18,7 @@ from tabulate import tabulate
 from harness.cells import TrainingConfig
 from harness.devices import DeviceConfig
 from harness.errors import HarnessError
+from harness.results import FINISHED, ResultsWarning
 from harness.text import Fields
 from harness.vectorize import DataConfig
 
@@ -23,14 +26,37 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 
 
 class HarnessGroup(click.Group):
-    """Prints a :class:`HarnessError` as one message and exits 2, with no traceback."""
+    """Prints a :class:`HarnessError` as one message and exits 2, with no traceback; prints
+    a warning about the results file as one line."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except HarnessError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)
+
+
+_python_show_warning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, ResultsWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses NaN and infinity."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 @click.group(cls=HarnessGroup)
@@ -131,7 +157,7 @@ def _count_option(*names: str, default: int, help: str | None = None) -> Callabl
 def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
     """An option for a share in [0, 1), shown with its default."""
     return click.option(
-        name, type=click.FloatRange(0, 1, max_open=True), default=default, show_default=True,
+        name, type=FiniteFloatRange(0, 1, max_open=True), default=default, show_default=True,
         help=help,
     )  # fmt: skip
 
@@ -165,7 +191,7 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
 @_count_option("--batch-size", default=TrainingConfig.batch_size)
 @click.option(
     "--learning-rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=TrainingConfig.learning_rate,
     show_default=True,
 )
@@ -217,7 +243,7 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
 )
 @click.option(
     "--validation-size",
-    type=float,
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
     default=DataConfig.validation_size,
     show_default=True,
     help="Share of the training split held out for validation.",
@@ -246,7 +272,7 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
 @click.option("--force", is_flag=True, help="Re-run cells that already have a finished result.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=None,
     help="Seconds a cell may take before its worker is killed.",
 )
@@ -276,7 +302,15 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
 )
 @click.option("--quiet", "-q", is_flag=True, help="One line per cell, no progress bar.")
 def run_command(**options) -> None:
-    """Train and score architectures x padding strategies x seeds; write the leaderboard."""
+    """Train and score architectures x padding strategies x seeds; write the leaderboard.
+
+    \b
+    Exit status:
+      0  every cell finished (done, or diverged: a seeded divergence repeats)
+      1  a cell ended in error or timeout, or its worker died; its row and the
+         leaderboard are written all the same
+      2  a usage or data error, found before any cell trains
+    """
     from harness.leaderboard import write_report
     from harness.runner import RunOptions, run
 
@@ -297,6 +331,8 @@ def run_command(**options) -> None:
     failed = sum(row["status"] != "done" for row in rows)
     path = write_report(run_options.out_dir)
     click.echo(f"{len(rows)} cells run, {failed} not done; leaderboard: {path}")
+    if any(row["status"] not in FINISHED for row in rows):
+        sys.exit(1)
 
 
 @main.command("report")

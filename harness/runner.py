@@ -23,6 +23,7 @@ from harness.architecture import Params, parse_overrides
 from harness.cells import CellSpec, TrainingConfig
 from harness.devices import DeviceConfig
 from harness.errors import HarnessError, UnknownNameError
+from harness.preflight import check_device, check_output_directory
 from harness.registry import Registry, load_registry
 from harness.results import (
     RESULTS_FILE,
@@ -80,9 +81,10 @@ def select(options: RunOptions, registry: Registry) -> Selection:
     for name in paddings:
         registry.padding_strategy(name)
     overrides = parse_overrides(list(options.overrides))
-    for name in overrides:
+    for name, values in overrides.items():  # every architecture named, in the run or not
         if name not in registry.architectures:
             raise UnknownNameError("architecture in --set", name, registry.architectures)
+        registry.architecture(name).item.resolve(values)
     if options.seeds < 1:
         raise HarnessError("--seeds must be at least 1")
     params = {
@@ -135,19 +137,26 @@ def plan_cells(
 
 
 def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
-    """Run every cell of ``options`` that has no finished row; return the rows written."""
+    """Run every cell of ``options`` that has no finished row; return the rows written.
+
+    Everything that could fail after training is checked first: names, overrides,
+    devices, the output directory and the results already there.
+    """
     registry = load_registry()
     for plugin in registry.failed_plugins:
         say(f"warning: {plugin.describe()} failed to load and is left out: {plugin.error}")
     selection = select(options, registry)
     if options.in_process and options.device.parallel_cells > 1:
         raise HarnessError("--in-process runs one cell at a time; leave out --jobs or set it to 1")
+    check_device(options.device)
+    check_output_directory(options.out_dir)
+    results_path = options.out_dir / RESULTS_FILE
+    rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
     if options.in_process:  # before vectorising the data starts TensorFlow in this process
         configure_this_process(options.device)
     data = prepare(options.data, options.cache_dir)
     cells = plan_cells(options, selection, registry, data)
-    results_path = options.out_dir / RESULTS_FILE
-    done = set() if options.force else finished_configs(read_rows(results_path))
+    done = set() if options.force else finished_configs(rows)
     todo = [cell for cell in cells if cell.config_hash() not in done]
     say(
         f"{len(cells)} cells ({len(cells) - len(todo)} already finished, {len(todo)} to run); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
 import sys
 import textwrap
 import uuid
@@ -63,3 +64,49 @@ def news_dir(tmp_path: Path) -> Path:
     write_news_csv(directory / "train.csv", news_rows(160, seed=1))
     write_news_csv(directory / "test.csv", news_rows(40, seed=2))
     return directory
+
+
+@pytest.fixture
+def harness_run(news_dir: Path, tmp_path: Path):
+    """Run ``harness run`` in a subprocess on the tiny data set; returns the completed process.
+
+    ``harness_run.command(*args)`` is the command line itself, ``harness_run.out`` the output
+    folder, ``harness_run.report()`` runs ``harness report`` on it, and ``harness_run.cache``
+    is the data cache (it exists once data has been loaded). A later ``--data`` or ``--out``
+    in ``args`` replaces the fixture's.
+    """
+    out, cache = tmp_path / "out", tmp_path / "cache"
+
+    def command(*args: str) -> list[str]:
+        return [
+            sys.executable, "-m", "harness", "run", "--data", str(news_dir), "--out", str(out),
+            "--cache-dir", str(cache), "--epochs", "1", "--batch-size", "16", "--quiet", *args,
+        ]  # fmt: skip
+
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        check: bool = True,
+        preexec_fn: Callable[[], None] | None = None,
+    ):
+        result = subprocess.run(
+            command(*args),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, **(env or {})},
+            preexec_fn=preexec_fn,
+        )
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    def report() -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "harness", "report", "--out", str(out)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+    run.command = command
+    run.report = report
+    run.out = out
+    run.cache = cache
+    return run

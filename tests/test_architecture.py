@@ -86,3 +86,10 @@ def test_architecture_names_are_lower_case_words_joined_by_dashes(name):
 def test_summary_must_be_one_line():
     with pytest.raises(ValueError, match="one non-empty line"):
         Architecture(name="rnn", summary="two\nlines", build_encoder=encoder)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
+def test_a_float_hyperparameter_must_be_finite(text):
+    rate = HyperParameter("rate", 0.5, "a share")
+    with pytest.raises(HyperParameterError, match=f"rate must be a finite number, got {text}"):
+        rate.parse(text)
