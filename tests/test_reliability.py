@@ -221,3 +221,15 @@ def test_overrides_are_checked_for_every_named_architecture(
     architectures = ("-a", "lstm") if selected else ("-a", "bag-of-embeddings")
     result = harness_run(*architectures, "-p", "none", "--set", override, check=False)
     assert_refused_before_training(result, harness_run, expected)
+
+
+def test_help_and_readme_state_the_exit_codes():
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    help_text = CliRunner().invoke(main, ["run", "--help"]).output
+    for code in ("0  every cell finished", "1  a cell ended in error", "2  a usage or data error"):
+        assert code in help_text
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
+    assert "exits 0 when every cell finished (done or diverged), 1 when a cell ended" in readme
