@@ -159,6 +159,9 @@ def read_rows(path: Path) -> list[ResultRow]:
             raw = json.loads(line)
             if not isinstance(raw, dict):
                 raise ValueError(f"a JSON {type(raw).__name__}, not an object")
+            version = raw.get("schema_version", ROW_DEFAULTS["schema_version"])
+            if type(version) is not int:
+                raise ValueError(f"schema_version {version!r} is not a whole number")
         except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             what = (
                 "cut off (a run stopped while writing it)"
@@ -171,8 +174,7 @@ def read_rows(path: Path) -> list[ResultRow]:
                 stacklevel=2,
             )
             continue
-        version = raw.get("schema_version", ROW_DEFAULTS["schema_version"])
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             raise HarnessError(
                 f"{path}, line {number}: a row of schema version {version}, newer than this "
                 f"harness reads ({SCHEMA_VERSION}); upgrade rnn-harness to use this file"
