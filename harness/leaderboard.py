@@ -122,13 +122,19 @@ def _failures(rows: list[ResultRow]) -> pd.DataFrame:
 
 
 def write_report(out_dir: Path) -> Path:
-    """Write ``leaderboard.md`` (and its plot) from ``out_dir``'s results; return its path."""
+    """Write ``leaderboard.md`` (and its plot) from ``out_dir``'s results; return its path.
+
+    A file that cannot be written raises :class:`HarnessError` naming it.
+    """
     board = Leaderboard.from_rows(read_rows(out_dir / RESULTS_FILE))
     plot = out_dir / PLOT_FILE
-    has_plot = plot_accuracy_against_throughput(board.cells, plot)
-    markdown = render(board, plot.name if has_plot else None)
     path = out_dir / LEADERBOARD_FILE
-    path.write_text(markdown, encoding="utf-8")
+    try:
+        has_plot = plot_accuracy_against_throughput(board.cells, plot)
+        path.write_text(render(board, plot.name if has_plot else None), encoding="utf-8")
+    except OSError as error:
+        where = error.filename or out_dir
+        raise HarnessError(f"cannot write {where}: {error.strerror or error}") from None
     return path
 
 

@@ -183,8 +183,8 @@ def read_rows(path: Path) -> list[ResultRow]:
         rows.append(_with_defaults(raw, line))
     if older:
         warnings.warn(
-            f"{path}: {older} rows of an older schema, read with defaults for the fields "
-            "they lack (see docs/results.md)",
+            f"{path}: {older} row{'s' if older > 1 else ''} of an older schema, read with "
+            "defaults for the fields they lack (see docs/results.md)",
             ResultsWarning,
             stacklevel=2,
         )

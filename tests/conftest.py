@@ -101,9 +101,11 @@ def harness_run(news_dir: Path, tmp_path: Path):
             assert result.returncode == 0, result.stdout + result.stderr
         return result
 
-    def report() -> subprocess.CompletedProcess:
+    def report(preexec_fn: Callable[[], None] | None = None) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "harness", "report", "--out", str(out)]
-        return subprocess.run(command, capture_output=True, text=True, timeout=600)
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=600, preexec_fn=preexec_fn
+        )
 
     run.command = command
     run.report = report

@@ -109,6 +109,13 @@ def test_a_row_of_a_newer_schema_is_refused_with_one_line(harness_run):
     assert_refused_before_training(run, harness_run, expected, "results.jsonl")
 
 
+# A row as the first schema wrote it, less every field a reader can do without.
+OLDEST_ROW = {
+    "config_hash": "c0", "architecture": "gru", "padding": "mask", "seed": 0, "reason": None,
+    "measurements": {"test_accuracy": 0.5, "test_macro_f1": 0.5, "train_examples_per_second": 9},
+}  # fmt: skip
+
+
 def _without_file_permission_override() -> None:
     """In the child: drop root's power to write where file modes forbid it, as an ordinary
     user has none (``CAP_DAC_OVERRIDE`` and ``CAP_DAC_READ_SEARCH`` leave the bounding set)."""
@@ -133,6 +140,20 @@ def test_an_unwritable_out_is_refused_before_training(harness_run, tmp_path, kin
     assert_refused_before_training(result, harness_run, f"--out {out}")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.glob("**/results.jsonl"))
+
+
+def test_report_into_a_read_only_directory_is_one_line(harness_run):
+    """``harness report`` names the file it cannot write, without a traceback."""
+    harness_run.out.mkdir()
+    (harness_run.out / "results.jsonl").write_text(json.dumps(OLDEST_ROW) + "\n")
+    harness_run.out.chmod(0o555)
+    as_user = _without_file_permission_override if os.geteuid() == 0 else None
+    report = harness_run.report(preexec_fn=as_user)
+    assert report.returncode == 2
+    assert "Traceback" not in report.stderr
+    assert report.stderr.strip().splitlines()[-1] == (
+        f"error: cannot write {harness_run.out / 'leaderboard.png'}: Permission denied"
+    )
 
 
 @pytest.mark.parametrize("device", ["gpu", "gpu:7"])
