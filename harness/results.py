@@ -20,8 +20,9 @@ from typing import Any, Literal, TypedDict
 from filelock import FileLock
 
 from harness.errors import HarnessError
+from harness.predictions import StoredPredictions
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: measurements carry test_predictions
 Status = Literal["done", "diverged", "timeout", "error"]
 FINISHED: frozenset[str] = frozenset({"done", "diverged"})
 RESULTS_FILE = "results.jsonl"
@@ -45,6 +46,7 @@ class Measurements(TypedDict):
     peak_host_memory_mb: float
     peak_gpu_memory_mb: float | None
     history: list[dict[str, float]]
+    test_predictions: StoredPredictions | None  # schema 2 (harness.predictions); None before
 
 
 class ResultRow(TypedDict):
@@ -118,6 +120,7 @@ MEASUREMENT_DEFAULTS: dict[str, Any] = {
     "peak_host_memory_mb": None,
     "peak_gpu_memory_mb": None,
     "history": [],
+    "test_predictions": None,  # schema 1: no predictions, the unpaired fallback
 }
 
 

@@ -13,7 +13,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -22,8 +22,12 @@ from harness.architecture import Architecture, Params
 from harness.cells import CellSpec, TrainingConfig
 from harness.model import ModelShape, build_classifier
 from harness.padding import PaddingStrategy, padded_share
+from harness.predictions import RowPredictions, fingerprint_test_rows
 from harness.registry import Registry
-from harness.vectorize import VectorizedData
+from harness.vectorize import VectorizedData, VectorizedSplit
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 EpochReporter = Callable[[str], None]
 
@@ -75,13 +79,14 @@ def train_and_score(
             f"training loss became {history['loss'][-1]} in epoch {len(history['loss'])}"
         )
 
-    test_batches = batches("test")
-    test_labels = np.concatenate([labels for _, labels in test_batches.as_numpy_iterator()])
-    probabilities = model.predict(test_batches, verbose=0)
+    test_batches, order = batches_in_known_order(strategy, data, batch_size)
+    probabilities = np.empty((len(order), len(data.class_names)), dtype="float32")
+    probabilities[order] = model.predict(test_batches, verbose=0)  # back in row order
     started = time.perf_counter()
     model.predict(test_batches, verbose=0)  # timed on the second pass, traced already
     inference_seconds = time.perf_counter() - started
 
+    test_labels = data.test.labels
     predictions = probabilities.argmax(axis=1)
     kept_epoch = stopper.kept_epoch(epochs_run=len(history["loss"]))
     steady = timer.train_seconds[1:] or timer.train_seconds
@@ -105,6 +110,11 @@ def train_and_score(
         "padded_share": padded_share(train_batches),
         "peak_host_memory_mb": peak_host_memory_mb(),
         "peak_gpu_memory_mb": peak_gpu_memory_mb(),
+        "test_predictions": RowPredictions(
+            fingerprint_test_rows(data.fingerprint, data.source_rows["test"], test_labels),
+            predictions,
+            test_labels,
+        ).encode(),
         "history": [
             {
                 "epoch": k + 1,
@@ -114,6 +124,26 @@ def train_and_score(
             for k in range(len(history["loss"]))
         ],
     }
+
+
+def batches_in_known_order(
+    strategy: PaddingStrategy, data: VectorizedData, batch_size: int
+) -> tuple[tf.data.Dataset, np.ndarray]:
+    """The test split batched by ``strategy``, and the test row of each example in the order
+    the batches hold them: a strategy may reorder rows (``bucket`` groups them by length).
+
+    The batches carry each row's index in place of its label, which a strategy passes
+    through untouched; raises ``RuntimeError`` if they do not hold every row exactly once.
+    """
+    test = data.test
+    indexed = VectorizedSplit(test.token_ids, test.lengths, np.arange(len(test), dtype="int32"))
+    batches = strategy.batches(indexed, batch_size, training_lengths=data.train.lengths)
+    order = np.concatenate([index for _, index in batches.as_numpy_iterator()])
+    if not np.array_equal(np.sort(order), np.arange(len(test))):
+        raise RuntimeError(
+            f"padding strategy {strategy.name!r} did not batch every test row exactly once"
+        )
+    return batches, order
 
 
 def compiled_classifier(
