@@ -2,12 +2,15 @@
 
 The leaderboard covers one *comparison* (same data, training settings and
 device), by default the one of the newest row. Cells are ranked by mean test
-accuracy over seeds. Two cells are within noise when their means differ by no
-more than twice the standard error of the difference, ``2 * sqrt(se_a**2 +
-se_b**2)``, where a cell's standard error is its seeds' standard deviation over
-sqrt(seeds) (with one seed, the test split's sampling error
-``sqrt(p * (1 - p) / test_rows)``). A cell within noise of the leader of a rank
-group shares that rank, marked ``=``.
+accuracy over seeds. When every run recorded its test predictions on the same
+test rows (schema 2), intervals and shared ranks come from paired tests over
+seeds and test rows (:mod:`harness.statistics`). Otherwise the board falls back
+to the unpaired rule of schema 1, and says so: two cells are within noise when
+their means differ by no more than twice the standard error of the difference,
+``2 * sqrt(se_a**2 + se_b**2)``, where a cell's standard error is its seeds'
+standard deviation over sqrt(seeds) (with one seed, the test split's sampling
+error ``sqrt(p * (1 - p) / test_rows)``). Either way, a cell within noise of the
+leader of a rank group shares that rank, marked ``=``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,18 @@ from tabulate import tabulate
 from harness.errors import HarnessError
 from harness.markdown import escape
 from harness.plot import plot_accuracy_against_throughput
+from harness.predictions import cell_correctness
 from harness.results import RESULTS_FILE, ResultRow, latest_by_config, read_rows
+from harness.statistics import (
+    MAX_SEEDS_SUGGESTED,
+    RESAMPLES,
+    Bootstrap,
+    PairedComparison,
+    Ranking,
+    bootstrap,
+    seeds_to_separate,
+    shared_ranks,
+)
 
 LEADERBOARD_FILE = "leaderboard.md"
 PLOT_FILE = "leaderboard.png"
@@ -33,10 +47,32 @@ SHARED_RANK_MARK = "="
 
 
 @dataclass(frozen=True)
+class PairedStatistics:
+    """The paired statistics behind a board's intervals and ranks (cells in board order)."""
+
+    bootstrap: Bootstrap
+    ranking: Ranking
+    test_rows: int
+
+    def neighbours(self) -> list[tuple[int, PairedComparison, float]]:
+        """Each cell against the next one down: (upper cell, comparison, Holm-adjusted p)."""
+        return [
+            (
+                upper,
+                self.bootstrap.compare(upper, upper + 1),
+                self.ranking.adjusted_p[upper, upper + 1],
+            )
+            for upper in range(len(self.ranking.ranks) - 1)
+        ]
+
+
+@dataclass(frozen=True)
 class Leaderboard:
     rows: list[ResultRow]
     cells: pd.DataFrame  # one row per (architecture, padding), ranked
     failures: pd.DataFrame
+    paired: PairedStatistics | None = None  # None: the unpaired fallback
+    fallback_reason: str | None = None
 
     @classmethod
     def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
@@ -46,10 +82,58 @@ class Leaderboard:
             raise HarnessError("no results to report: run `harness run` first")
         comparison = latest[-1]["comparison"]
         chosen = [row for row in latest if row["comparison"] == comparison]
-        return cls(chosen, _ranked_cells(chosen), _failures(chosen))
+        cells = _cells(chosen)
+        paired, reason = _paired_statistics(chosen, cells)
+        if cells.empty:
+            pass
+        elif paired is None:
+            cells["rank"], cells["shared_rank"] = _noise_aware_ranks(cells)
+        else:
+            cells["rank"], cells["shared_rank"] = paired.ranking.ranks, paired.ranking.shared
+            intervals = [paired.bootstrap.cell_interval(k) for k in range(len(cells))]
+            cells["interval_low"] = [interval.low for interval in intervals]
+            cells["interval_high"] = [interval.high for interval in intervals]
+        return cls(chosen, cells, _failures(chosen), paired, reason)
 
 
-def _ranked_cells(rows: list[ResultRow]) -> pd.DataFrame:
+def _done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]]:
+    """The ``done`` rows of each (architecture, padding), in seed order."""
+    cells: dict[tuple[str, str], list[ResultRow]] = {}
+    for row in sorted(rows, key=lambda row: row["seed"]):
+        if row["status"] == "done":
+            cells.setdefault((row["architecture"], row["padding"]), []).append(row)
+    return cells
+
+
+def _paired_statistics(
+    rows: list[ResultRow], cells: pd.DataFrame
+) -> tuple[PairedStatistics | None, str | None]:
+    """Paired statistics of ``cells`` (ranked by mean accuracy), or None and why not."""
+    if cells.empty:
+        return None, None
+    by_cell = _done_by_cell(rows)
+    keys = list(zip(cells.architecture, cells.padding, strict=True))
+    correctness = [cell_correctness([r["measurements"] for r in by_cell[key]]) for key in keys]
+    runs = sum(len(by_cell[key]) for key in keys)
+    missing = sum(
+        "test_predictions" not in (r["measurements"] or {}) for key in keys for r in by_cell[key]
+    )
+    if missing:
+        return None, (
+            f"{missing} of {runs} runs carry no test predictions: their rows predate schema 2"
+        )
+    if (
+        any(c is None for c in correctness)
+        or len({c.test_fingerprint for c in correctness if c}) > 1
+    ):
+        return None, "the runs were not all scored on the same test rows"
+    board = bootstrap([c.correct for c in correctness if c is not None])
+    ranking = shared_ranks(board, list(range(len(cells))))
+    return PairedStatistics(board, ranking, board.correct[0].shape[1]), None
+
+
+def _cells(rows: list[ResultRow]) -> pd.DataFrame:
+    """One row per (architecture, padding) with its means over seeds, by mean accuracy."""
     done = [row for row in rows if row["status"] == "done"]
     if not done:
         return pd.DataFrame()
@@ -59,7 +143,11 @@ def _ranked_cells(rows: list[ResultRow]) -> pd.DataFrame:
             "padding": row["padding"],
             "seed": row["seed"],
             "test_rows": row["data"]["rows"].get("test", math.nan),
-            **{key: value for key, value in row["measurements"].items() if key != "history"},
+            **{
+                key: value
+                for key, value in row["measurements"].items()
+                if key not in ("history", "test_predictions")
+            },
         }
         for row in done
     )
@@ -89,12 +177,11 @@ def _ranked_cells(rows: list[ResultRow]) -> pd.DataFrame:
             cells.accuracy_sd, cells.seeds, cells.accuracy, cells.test_rows, strict=True
         )
     ]
-    cells = cells.sort_values("accuracy", ascending=False, kind="stable").reset_index(drop=True)
-    cells["rank"], cells["shared_rank"] = _noise_aware_ranks(cells)
-    return cells
+    return cells.sort_values("accuracy", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _noise_aware_ranks(cells: pd.DataFrame) -> tuple[list[int], list[bool]]:
+    """The unpaired fallback: the ranks of schema 1 (see the module's text)."""
     ranks: list[int] = []
     shared = [False] * len(cells)
     leader = 0
@@ -148,15 +235,17 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
         "",
         "## Ranking by mean test accuracy",
         "",
-        _main_table(board.cells),
+        _main_table(board.cells, paired=board.paired is not None),
         "",
-        f"Rank: cells whose mean accuracies differ by no more than twice the standard error of "
-        f"the difference share a rank, marked `{SHARED_RANK_MARK}` (see `harness/leaderboard.py`). "
+        _method(board),
+        "",
         "Throughput is training examples per second on steady-state epochs (the first epoch's "
         "tracing is the warm-up); padded share is padding tokens / all tokens fed in one epoch.",
     ]
     if plot_name:
         parts += ["", f"![Test accuracy against training throughput]({plot_name})"]
+    if board.paired is not None:
+        parts += ["", "## Neighbours in the ranking", "", _neighbours(board.cells, board.paired)]
     parts += ["", "## Architecture x padding strategy", "", _matrix(board.cells)]
     parts += ["", "## Architectures", "", _architectures(board.rows)]
     parts += ["", "## Failures", ""]
@@ -251,7 +340,81 @@ def training_summary(training: Mapping[str, Any]) -> str:
     )
 
 
-def _main_table(cells: pd.DataFrame) -> str:
+def _method(board: Leaderboard) -> str:
+    """The paragraph under the ranking that says how its intervals and ranks were made."""
+    mark = f"`{SHARED_RANK_MARK}`"
+    if board.paired is None:
+        return (
+            f"**Unpaired fallback:** {board.fallback_reason or 'no test predictions'}. Cells "
+            "whose mean accuracies differ by no more than twice the standard error of the "
+            f"difference share a rank, marked {mark}; a cell's standard error is its seeds' "
+            "standard deviation over √seeds, so the test rows' own sampling noise is left out "
+            "when there is more than one seed (see `harness/leaderboard.py`). Runs of schema 2 "
+            "record their test predictions and get paired ranks."
+        )
+    paired = board.paired
+    return (
+        f"How sure: each interval comes from a hierarchical bootstrap ({RESAMPLES:,} seeded "
+        f"resamples) that draws the {paired.test_rows:,} test rows with replacement, the same "
+        "draw for every cell, and each cell's seeds with replacement, so it holds the test "
+        "rows' sampling noise as well as the seeds'. Two cells are compared on the same test "
+        "rows (paired): the difference of their accuracies with its bootstrap standard error, "
+        "referred to a Student t distribution whose degrees of freedom (Welch-Satterthwaite) "
+        "reflect how few seeds there are. All "
+        f"{paired.ranking.comparisons} pairs of cells are tested and their p-values adjusted "
+        "with Holm's method, which keeps the chance of any false 'better' in this table under "
+        f"5 %; a cell shares the rank of the best cell of its group, marked {mark}, unless "
+        "the adjusted test separates them. P(A > B) is the chance that a run of one cell "
+        "beats a run of the other on these rows, over all pairs of seeds (Bouthillier et al., "
+        "2021). See `harness/statistics.py`."
+    )
+
+
+def _neighbours(cells: pd.DataFrame, paired: PairedStatistics) -> str:
+    names = [f"{a} / {p}" for a, p in zip(cells.architecture, cells.padding, strict=True)]
+    table = []
+    for upper, comparison, adjusted in paired.neighbours():
+        difference = comparison.difference
+        if cells.loc[upper, "rank"] != cells.loc[upper + 1, "rank"]:
+            settle = "-"
+        else:
+            seeds = seeds_to_separate(comparison, paired.ranking.comparisons)
+            settle = (
+                "not separable by seeds: the test split is too small"
+                if seeds is None
+                else f"> {seeds - 1:,}"
+                if seeds > MAX_SEEDS_SUGGESTED
+                else f"{seeds:,}"
+            )
+        table.append(
+            [
+                escape(names[upper]),
+                escape(names[upper + 1]),
+                f"{100 * difference.estimate:+.2f} [{100 * difference.low:+.2f}, "
+                f"{100 * difference.high:+.2f}]",
+                f"{comparison.a_beats_b:.2f} [{comparison.a_beats_b_low:.2f}, "
+                f"{comparison.a_beats_b_high:.2f}]",
+                f"{adjusted:.3g}",
+                settle,
+            ]
+        )
+    headers = [
+        "higher cell",
+        "next cell",
+        "difference, points [95 % interval]",
+        "P(higher > next) [95 % interval]",
+        "Holm-adjusted p",
+        "seeds per cell that would separate them",
+    ]
+    return (
+        tabulate(table, headers, tablefmt="github", disable_numparse=True)
+        + "\n\nSeeds that would separate two cells that share a rank: at today's gap and seed "
+        "spread, the seeds per cell at which the gap would pass the strictest Holm step; the "
+        "test rows' part of the noise does not shrink with more seeds."
+    )
+
+
+def _main_table(cells: pd.DataFrame, paired: bool) -> str:
     if cells.empty:
         return "No cell finished."
     table = [
@@ -260,6 +423,7 @@ def _main_table(cells: pd.DataFrame) -> str:
             escape(c.architecture),
             escape(c.padding),
             f"{_figure(100 * c.accuracy, '.2f')} ± {_figure(100 * c.accuracy_sd, '.2f')}",
+            *([f"[{100 * c.interval_low:.2f}, {100 * c.interval_high:.2f}]"] if paired else []),
             c.seeds,
             _figure(100 * c.macro_f1, ".2f"),
             _figure(c.best_epoch, ".1f"),
@@ -278,6 +442,7 @@ def _main_table(cells: pd.DataFrame) -> str:
         "architecture",
         "padding",
         "test acc. % (± sd)",
+        *(["95 % interval"] if paired else []),
         "seeds",
         "macro-F1 %",
         "best epoch",

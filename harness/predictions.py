@@ -101,3 +101,25 @@ def _encode(values: np.ndarray, dtype: str) -> str:
 def _decode(text: str, dtype: str) -> np.ndarray:
     raw = zlib.decompress(base64.b64decode(text))
     return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype("int64")
+
+
+@dataclass(frozen=True)
+class CellCorrectness:
+    """Which test rows each seed of one cell got right (seeds x rows), and which rows."""
+
+    test_fingerprint: str
+    correct: np.ndarray
+
+
+def cell_correctness(measurements: list[dict[str, Any]]) -> CellCorrectness | None:
+    """The correctness of one cell's seeds (their ``done`` measurements, seed order); None
+    when a seed has no predictions (schema 1) or the seeds were scored on different rows."""
+    decoded = [stored_predictions(m) for m in measurements]
+    if not decoded or any(p is None for p in decoded):
+        return None
+    fingerprints = {p.test_fingerprint for p in decoded if p is not None}
+    if len(fingerprints) != 1:
+        return None
+    return CellCorrectness(
+        fingerprints.pop(), np.stack([p.correct for p in decoded if p is not None])
+    )
