@@ -77,11 +77,7 @@ class Leaderboard:
     @classmethod
     def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
         """The latest row of each cell, of the comparison that the newest row belongs to."""
-        latest = list(latest_by_config(rows).values())
-        if not latest:
-            raise HarnessError("no results to report: run `harness run` first")
-        comparison = latest[-1]["comparison"]
-        chosen = [row for row in latest if row["comparison"] == comparison]
+        chosen = reported_rows(rows)
         cells = _cells(chosen)
         paired, reason = _paired_statistics(chosen, cells)
         if cells.empty:
@@ -96,7 +92,16 @@ class Leaderboard:
         return cls(chosen, cells, _failures(chosen), paired, reason)
 
 
-def _done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]]:
+def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
+    """The rows a board reports: the latest of each cell, of the newest row's comparison."""
+    latest = list(latest_by_config(rows).values())
+    if not latest:
+        raise HarnessError("no results to report: run `harness run` first")
+    comparison = latest[-1]["comparison"]
+    return [row for row in latest if row["comparison"] == comparison]
+
+
+def done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]]:
     """The ``done`` rows of each (architecture, padding), in seed order."""
     cells: dict[tuple[str, str], list[ResultRow]] = {}
     for row in sorted(rows, key=lambda row: row["seed"]):
@@ -111,7 +116,7 @@ def _paired_statistics(
     """Paired statistics of ``cells`` (ranked by mean accuracy), or None and why not."""
     if cells.empty:
         return None, None
-    by_cell = _done_by_cell(rows)
+    by_cell = done_by_cell(rows)
     keys = list(zip(cells.architecture, cells.padding, strict=True))
     correctness = [cell_correctness([r["measurements"] for r in by_cell[key]]) for key in keys]
     runs = sum(len(by_cell[key]) for key in keys)
@@ -129,7 +134,7 @@ def _paired_statistics(
         return None, "the runs were not all scored on the same test rows"
     board = bootstrap([c.correct for c in correctness if c is not None])
     ranking = shared_ranks(board, list(range(len(cells))))
-    return PairedStatistics(board, ranking, board.correct[0].shape[1]), None
+    return PairedStatistics(board, ranking, board.rows), None
 
 
 def _cells(rows: list[ResultRow]) -> pd.DataFrame:

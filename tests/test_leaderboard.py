@@ -2,7 +2,9 @@
 
 import re
 
+import numpy as np
 import pytest
+from paired_rows import rows_with_predictions
 
 from harness.leaderboard import Leaderboard, render
 from harness.markdown import escape
@@ -132,3 +134,68 @@ def test_header_says_how_cells_shared_the_machine_and_how_long_the_runs_took():
     text = render(Leaderboard.from_rows(first_run + second_run), None)
     assert "2 cells at a time, threads per cell: 1" in text
     assert "0.5 minutes of cell time, 12.0 minutes from start to finish" in text
+
+
+def right_on(rows: int, *correct_rows: range) -> np.ndarray:
+    """Seeds x rows correctness: seed k is right on ``correct_rows[k]``."""
+    matrix = np.zeros((len(correct_rows), rows), dtype=bool)
+    for seed, which in enumerate(correct_rows):
+        matrix[seed, list(which)] = True
+    return matrix
+
+
+def test_paired_ranks_separate_what_the_unpaired_rule_cannot():
+    # one seed each, 880 vs 850 of 1,000 rows, right wherever the other is: the unpaired rule
+    # (2 * 0.0153 = 0.0305 > 0.03) shares the rank; paired, 30 rows differ, all one way
+    rows = rows_with_predictions("a", "mask", right_on(1_000, range(880)))
+    rows += rows_with_predictions("b", "mask", right_on(1_000, range(850)))
+    board = Leaderboard.from_rows(rows)
+    assert board.paired is not None
+    assert list(board.cells["rank"]) == [1, 2]
+    for result in rows:
+        del result["measurements"]["test_predictions"]
+    fallback = Leaderboard.from_rows(rows)
+    assert fallback.paired is None
+    assert list(fallback.cells["rank"]) == [1, 1]
+    assert "**Unpaired fallback:** 2 of 2 runs carry no test predictions" in render(fallback, None)
+
+
+def test_a_paired_board_states_its_intervals_method_and_what_would_separate_neighbours():
+    rows = rows_with_predictions(  # seeds far apart: more seeds would settle it
+        "seedy", "mask", right_on(2_000, range(1_600), range(1_720), range(1_660))
+    )
+    rows += rows_with_predictions(
+        "seedy-too", "mask", right_on(2_000, range(1_580), range(1_700), range(1_640))
+    )
+    same_seeds = [range(1_000, 1_990)] * 3  # 990 rows; the next cell: 980 other rows
+    rows += rows_with_predictions("steady", "mask", right_on(2_000, *same_seeds))
+    rows += rows_with_predictions(
+        "steady-too", "mask", right_on(2_000, *[[*range(940, 1_000), *range(1_000, 1_920)]] * 3)
+    )
+    board = Leaderboard.from_rows(rows)
+    assert list(board.cells.architecture) == ["seedy", "seedy-too", "steady", "steady-too"]
+    assert list(board.cells["rank"]) == [1, 1, 3, 3]
+    low, high = board.cells.interval_low[2], board.cells.interval_high[2]
+    # one seed's worth of spread is nil; the interval is the test rows' alone: 0.495 +- 2.2 %
+    assert high - low == pytest.approx(2 * 1.96 * np.sqrt(0.495 * 0.505 / 2_000), rel=0.1)
+    text = render(board, None)
+    assert "| 95 % interval" in text and "Unpaired fallback" not in text
+    assert "hierarchical bootstrap (2,000 seeded resamples)" in text
+    assert "Holm's method" in text and "All 6 pairs of cells are tested" in text
+    neighbours = text.split("## Neighbours in the ranking")[1].splitlines()
+    seedy = next(line for line in neighbours if line.startswith("| seedy / mask"))
+    steady = next(line for line in neighbours if line.startswith("| steady / mask"))
+    separating_seeds = int(seedy.rstrip(" |").rsplit("|", 1)[1].replace(",", ""))
+    assert 30 < separating_seeds < 200  # sd 3 points per seed, 2 points apart
+    assert steady.rstrip(" |").endswith("not separable by seeds: the test split is too small")
+
+
+def test_runs_without_predictions_among_others_fall_back_and_say_how_many():
+    rows = rows_with_predictions("a", "mask", right_on(100, range(90), range(91)))
+    rows += [row("b", "mask", 0, 0.5)]
+    board = Leaderboard.from_rows(rows)
+    assert board.paired is None
+    assert (
+        board.fallback_reason
+        == "1 of 3 runs carry no test predictions: their rows predate schema 2"
+    )

@@ -7,9 +7,9 @@ import pytest
 
 from harness.cells import CellSpec, TrainingConfig
 from harness.devices import DeviceConfig
+from harness.padding import BUCKET
 from harness.predictions import RowPredictions, fingerprint_test_rows, stored_predictions
 from harness.registry import load_registry
-from harness.padding import BUCKET
 from harness.training import batches_in_known_order, train_and_score
 from harness.vectorize import DataConfig, prepare
 
