@@ -112,11 +112,10 @@ def compare(baseline: Side, candidate: Side, seed: int = 0) -> Comparison:
     correctness = {
         cell: (_correctness(cells_a[cell]), _correctness(cells_b[cell])) for cell in shared
     }
-    paired = {
-        cell: pair
-        for cell, pair in correctness.items()
-        if pair[0] and pair[1] and pair[0].test_fingerprint == pair[1].test_fingerprint
-    }
+    paired: dict[Cell, tuple[CellCorrectness, CellCorrectness]] = {}
+    for cell, (base, new) in correctness.items():
+        if base and new and base.test_fingerprint == new.test_fingerprint:
+            paired[cell] = (base, new)
     statistics = _paired_statistics(paired, seed)
     for cell in shared:
         if cell not in statistics:
