@@ -47,6 +47,7 @@ def test_the_fingerprint_names_source_rows_and_labels():
     assert same != fingerprint_test_rows("sha256:a", rows, labels[::-1])
 
 
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")  # as the worker ignores it
 def test_a_trained_cell_records_its_predictions_in_test_row_order(news_dir, tmp_path):
     data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
     spec = CellSpec(
