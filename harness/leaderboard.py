@@ -355,7 +355,8 @@ def _method(board: Leaderboard) -> str:
             f"difference share a rank, marked {mark}; a cell's standard error is its seeds' "
             "standard deviation over √seeds, so the test rows' own sampling noise is left out "
             "when there is more than one seed (see `harness/leaderboard.py`). Runs of schema 2 "
-            "record their test predictions and get paired ranks."
+            "record their test predictions and get paired ranks (`--force` re-runs "
+            "finished cells)."
         )
     paired = board.paired
     return (
