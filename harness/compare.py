@@ -205,7 +205,10 @@ def _paired_statistics(
 
 def differing_settings(baseline: Side, candidate: Side) -> list[tuple[str, str, str]]:
     """(setting, baseline's value, candidate's value) for each setting that differs."""
-    a, b = _settings(baseline.rows), _settings(candidate.rows)
+    both = {row["architecture"] for row in baseline.rows} & {
+        row["architecture"] for row in candidate.rows
+    }
+    a, b = _settings(baseline.rows, both), _settings(candidate.rows, both)
     return [
         (key, a.get(key, "-"), b.get(key, "-"))
         for key in sorted(set(a) | set(b))
@@ -213,11 +216,12 @@ def differing_settings(baseline: Side, candidate: Side) -> list[tuple[str, str, 
     ]
 
 
-def _settings(rows: list[ResultRow]) -> dict[str, str]:
+def _settings(rows: list[ResultRow], architectures: set[str]) -> dict[str, str]:
+    """The newest row's settings, and the hyperparameters and plugin of ``architectures``."""
     newest = rows[-1]
     settings = _flatten({key: newest.get(key) for key in SETTINGS})
     settings["command"] = newest["command"]
-    for row in rows:
+    for row in (row for row in rows if row["architecture"] in architectures):
         settings |= _flatten({f"params[{row['architecture']}]": row["params"]})
         plugin = row["plugin"]
         settings[f"plugin[{row['architecture']}]"] = f"{plugin['distribution']} {plugin['version']}"
@@ -230,7 +234,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
         for key, item in value.items():
             flat |= _flatten(item, f"{prefix}.{key}" if prefix else str(key))
         return flat
-    return {prefix: json.dumps(value, sort_keys=True, default=str)}
+    return {prefix: value if isinstance(value, str) else json.dumps(value, sort_keys=True)}
 
 
 def render(comparison: Comparison) -> str:

@@ -414,7 +414,9 @@ def _neighbours(cells: pd.DataFrame, paired: PairedStatistics) -> str:
     ]
     return (
         tabulate(table, headers, tablefmt="github", disable_numparse=True)
-        + "\n\nSeeds that would separate two cells that share a rank: at today's gap and seed "
+        + "\n\nA rank group starts at its best cell and holds every cell within noise of it, so "
+        "two neighbours in different groups can still be within noise of each other. Seeds "
+        "that would separate two neighbours that share a rank: at today's gap and seed "
         "spread, the seeds per cell at which the gap would pass the strictest Holm step; the "
         "test rows' part of the noise does not shrink with more seeds."
     )

@@ -108,9 +108,7 @@ class Bootstrap:
     seed_draws: list[np.ndarray]
     resampled_seed_accuracies: list[np.ndarray]
 
-    @property
-    def accuracy(self) -> np.ndarray:
-        return np.array([accuracies.mean() for accuracies in self.seed_accuracies])
+    accuracy: np.ndarray  # cells: the mean accuracy over seeds and rows
 
     @property
     def rows(self) -> int:
@@ -144,11 +142,37 @@ class Bootstrap:
 
     def difference(self, a: int, b: int) -> tuple[Interval, float]:
         """Cell ``a`` minus cell ``b``: the interval and the two-sided p-value."""
+        se, df = (float(value[0]) for value in self._paired_se_and_df([(a, b)]))
         estimate = float(self.accuracy[a] - self.accuracy[b])
-        se = float(self.resampled_difference(a, b).std(ddof=1))
-        parts = [(self.seed_variance(c) / self.seeds(c), self.seeds(c)) for c in (a, b)]
-        df = _satterthwaite(se**2, parts)
         return _interval(estimate, se, df), _p_value(estimate, se, df)
+
+    def pairwise_p_values(self, pairs: list[tuple[int, int]]) -> np.ndarray:
+        """The two-sided p-values of :meth:`difference` for many pairs at once."""
+        if not pairs:
+            return np.empty(0)
+        se, df = self._paired_se_and_df(pairs)
+        first, second = (np.array(side) for side in zip(*pairs, strict=True))
+        return _p_values(self.accuracy[first] - self.accuracy[second], se, df)
+
+    def _paired_se_and_df(self, pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Standard errors of the paired differences (the bootstrap's standard deviation) and
+        their Welch-Satterthwaite degrees of freedom (see :func:`_satterthwaite`)."""
+        first, second = (np.array(side) for side in zip(*pairs, strict=True))
+        covariance = np.atleast_2d(np.cov(self.accuracy[:, None] + self.row_part + self.seed_part))
+        variance = (
+            covariance[first, first] + covariance[second, second] - 2 * covariance[first, second]
+        )
+        seeds = np.array([len(accuracies) for accuracies in self.seed_accuracies])
+        parts = np.array([self.seed_variance(c) for c in range(len(seeds))]) / seeds
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread = np.where(seeds > 1, parts**2 / np.maximum(seeds - 1, 1), 0.0)
+            df = variance**2 / (spread[first] + spread[second])
+        fewest = np.minimum(
+            np.where(parts[first] > 0, seeds[first] - 1, np.inf),
+            np.where(parts[second] > 0, seeds[second] - 1, np.inf),
+        )
+        df = np.where(np.isfinite(df) & (variance > 0), np.maximum(df, fewest), np.inf)
+        return np.sqrt(np.maximum(variance, 0.0)), df
 
     def compare(self, a: int, b: int) -> PairedComparison:
         """Cell ``a`` against cell ``b``, paired on the test rows."""
@@ -225,7 +249,14 @@ def bootstrap(correct: list[np.ndarray], resamples: int = RESAMPLES, seed: int =
         ]
     )
     return Bootstrap(
-        seed_accuracies, row_effects, interaction, row_part, seed_part, seed_draws, resampled_seeds
+        seed_accuracies,
+        row_effects,
+        interaction,
+        row_part,
+        seed_part,
+        seed_draws,
+        resampled_seeds,
+        np.array([accuracies.mean() for accuracies in seed_accuracies]),
     )
 
 
@@ -293,11 +324,19 @@ def _interval(estimate: float, se: float, df: float) -> Interval:
 
 
 def _p_value(difference: float, se: float, df: float) -> float:
-    if se == 0:
-        return 1.0 if difference == 0 else 0.0
-    statistic = abs(difference) / se
-    tail = stats.t.sf(statistic, df) if math.isfinite(df) else stats.norm.sf(statistic)
-    return float(min(1.0, 2 * tail))
+    return float(_p_values(np.array([difference]), np.array([se]), np.array([df]))[0])
+
+
+def _p_values(difference: np.ndarray, se: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """Two-sided p-values of t = difference / se (normal where df is infinite); with no
+    spread at all, 1 for no difference and 0 for any."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = np.abs(difference) / se
+    finite = np.isfinite(df)
+    tail = np.where(
+        finite, stats.t.sf(statistic, np.where(finite, df, 1.0)), stats.norm.sf(statistic)
+    )
+    return np.where(se > 0, np.minimum(1.0, 2 * tail), np.where(difference == 0, 1.0, 0.0))
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
@@ -325,7 +364,7 @@ def shared_ranks(board: Bootstrap, order: list[int]) -> Ranking:
     """Rank the cells ``order`` lists (best mean first): a cell shares its group leader's rank
     unless the Holm-adjusted paired test over all pairs separates them."""
     pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
-    raw = np.array([board.difference(a, b)[1] for a, b in pairs])
+    raw = board.pairwise_p_values(pairs)
     adjusted = dict(zip(pairs, holm(raw), strict=True)) if pairs else {}
     ranks: list[int] = []
     shared = [False] * len(order)
