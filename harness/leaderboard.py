@@ -80,15 +80,13 @@ class Leaderboard:
         chosen = reported_rows(rows)
         cells = _cells(chosen)
         paired, reason = _paired_statistics(chosen, cells)
-        if cells.empty:
-            pass
-        elif paired is None:
-            cells["rank"], cells["shared_rank"] = _noise_aware_ranks(cells)
-        else:
+        if paired is not None:
             cells["rank"], cells["shared_rank"] = paired.ranking.ranks, paired.ranking.shared
             intervals = [paired.bootstrap.cell_interval(k) for k in range(len(cells))]
             cells["interval_low"] = [interval.low for interval in intervals]
             cells["interval_high"] = [interval.high for interval in intervals]
+        elif not cells.empty:
+            cells["rank"], cells["shared_rank"] = _noise_aware_ranks(cells)
         return cls(chosen, cells, _failures(chosen), paired, reason)
 
 
@@ -118,7 +116,6 @@ def _paired_statistics(
         return None, None
     by_cell = done_by_cell(rows)
     keys = list(zip(cells.architecture, cells.padding, strict=True))
-    correctness = [cell_correctness([r["measurements"] for r in by_cell[key]]) for key in keys]
     runs = sum(len(by_cell[key]) for key in keys)
     missing = sum(
         "test_predictions" not in (r["measurements"] or {}) for key in keys for r in by_cell[key]
@@ -127,6 +124,7 @@ def _paired_statistics(
         return None, (
             f"{missing} of {runs} runs carry no test predictions: their rows predate schema 2"
         )
+    correctness = [cell_correctness([r["measurements"] for r in by_cell[key]]) for key in keys]
     if (
         any(c is None for c in correctness)
         or len({c.test_fingerprint for c in correctness if c}) > 1
