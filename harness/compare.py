@@ -31,7 +31,8 @@ from scipy import stats
 from tabulate import tabulate
 
 from harness.errors import HarnessError
-from harness.leaderboard import done_by_cell, markdown_text, reported_rows
+from harness.leaderboard import done_by_cell, reported_rows
+from harness.markdown import escape
 from harness.predictions import CellCorrectness, cell_correctness
 from harness.results import RESULTS_FILE, ResultRow, read_rows
 from harness.statistics import ALPHA, CONFIDENCE, bootstrap, holm
@@ -240,12 +241,17 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
 def render(comparison: Comparison) -> str:
     """The comparison as markdown: the differing settings, the table, what was left out."""
     a, b = comparison.baseline.label, comparison.candidate.label
-    parts = ["# harness compare", "", f"- **Baseline (A):** `{a}`", f"- **Candidate (B):** `{b}`"]
+    parts = [
+        "# harness compare",
+        "",
+        f"- **Baseline (A):** {escape(a, code=True)}",
+        f"- **Candidate (B):** {escape(b, code=True)}",
+    ]
     parts += ["", "## Settings that differ", ""]
     if comparison.differing_settings:
         parts.append(
             tabulate(
-                [[markdown_text(v) for v in row] for row in comparison.differing_settings],
+                [[escape(v) for v in row] for row in comparison.differing_settings],
                 ["setting", "A", "B"],
                 tablefmt="github",
                 disable_numparse=True,
@@ -268,12 +274,12 @@ def render(comparison: Comparison) -> str:
     for side, cells in zip((a, b), comparison.only_in, strict=True):
         if cells:
             names = ", ".join(f"{arch} / {padding}" for arch, padding in cells)
-            parts += ["", f"Only in `{side}`: {markdown_text(names)}."]
+            parts += ["", f"Only in {escape(side, code=True)}: {escape(names)}."]
     worse = comparison.regressions
     parts += [
         "",
         f"**{len(worse)} cell(s) worse beyond noise:** "
-        + ", ".join(f"{arch} / {padding}" for arch, padding in (c.cell for c in worse))
+        + escape(", ".join(f"{arch} / {padding}" for arch, padding in (c.cell for c in worse)))
         if worse
         else "No cell is worse beyond noise.",
     ]
@@ -293,8 +299,8 @@ def _cell_table(cells: list[CellComparison]) -> str:
         )
         table.append(
             [
-                markdown_text(c.cell[0]),
-                markdown_text(c.cell[1]),
+                escape(c.cell[0]),
+                escape(c.cell[1]),
                 f"{c.seeds[0]} / {c.seeds[1]}",
                 f"{100 * c.accuracy[0]:.2f}",
                 f"{100 * c.accuracy[1]:.2f}",

@@ -118,7 +118,7 @@ def _paired_statistics(
     keys = list(zip(cells.architecture, cells.padding, strict=True))
     runs = sum(len(by_cell[key]) for key in keys)
     missing = sum(
-        "test_predictions" not in (r["measurements"] or {}) for key in keys for r in by_cell[key]
+        not (r["measurements"] or {}).get("test_predictions") for key in keys for r in by_cell[key]
     )
     if missing:
         return None, (
@@ -247,7 +247,7 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
     ]
     if plot_name:
         parts += ["", f"![Test accuracy against training throughput]({plot_name})"]
-    if board.paired is not None:
+    if board.paired is not None and len(board.cells) > 1:
         parts += ["", "## Neighbours in the ranking", "", _neighbours(board.cells, board.paired)]
     parts += ["", "## Architecture x padding strategy", "", _matrix(board.cells)]
     parts += ["", "## Architectures", "", _architectures(board.rows)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.predictions import RowPredictions
+from harness.results import SCHEMA_VERSION
 
 LABELS = 4
 
@@ -19,7 +20,10 @@ def rows_with_predictions(
     labels = np.arange(correct.shape[1]) % LABELS
     for seed, right in enumerate(correct):
         predicted = np.where(right, labels, (labels + 1) % LABELS)
-        result = row(architecture, padding, seed, float(right.mean()), **extra)
+        result = {
+            "schema_version": SCHEMA_VERSION,
+            **row(architecture, padding, seed, float(right.mean()), **extra),
+        }
         result["measurements"]["test_predictions"] = RowPredictions(
             fingerprint, predicted, labels
         ).encode()

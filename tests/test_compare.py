@@ -68,7 +68,7 @@ def test_a_planted_regression_is_flagged_and_exits_1(planted):
     assert lines["gru"].rstrip(" |").endswith("| worse")
     assert "| paired" in lines["gru"]
     assert lines["lstm"].rstrip(" |").endswith("| within noise")
-    assert "| training.max_epochs | 30  | 1   |" in result.stdout
+    assert "| training.max\\_epochs | 30  | 1   |" in result.stdout
     assert "1 cell(s) worse beyond noise:** gru / mask" in result.stdout
 
 

@@ -8,6 +8,7 @@ from paired_rows import rows_with_predictions
 
 from harness.leaderboard import Leaderboard, render
 from harness.markdown import escape
+from harness.results import ResultsWarning, append_row, read_rows
 
 
 def row(architecture, padding, seed, accuracy, status="done", reason=None, comparison="c1"):
@@ -198,4 +199,17 @@ def test_runs_without_predictions_among_others_fall_back_and_say_how_many():
     assert (
         board.fallback_reason
         == "1 of 3 runs carry no test predictions: their rows predate schema 2"
+    )
+
+
+def test_schema_1_rows_read_from_a_file_take_the_fallback_and_say_why(tmp_path):
+    # the reader fills test_predictions with None for rows that predate it
+    path = tmp_path / "results.jsonl"
+    for seed in range(2):
+        append_row(path, row("a", "mask", seed, 0.9))
+    with pytest.warns(ResultsWarning, match="older schema"):
+        board = Leaderboard.from_rows(read_rows(path))
+    assert board.paired is None
+    assert board.fallback_reason == (
+        "2 of 2 runs carry no test predictions: their rows predate schema 2"
     )
