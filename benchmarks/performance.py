@@ -41,7 +41,7 @@ from tutorial_recipe import TUTORIAL_BATCH_SIZE, tutorial_dataset, tutorial_mode
 
 from harness import environment
 from harness.cells import CellSpec, TrainingConfig
-from harness.dataset import load_dataset
+from harness.data import load_dataset
 from harness.devices import DeviceConfig
 from harness.leaderboard import training_summary
 from harness.padding import padded_share
@@ -84,7 +84,7 @@ def harness_model(data, architecture, training: TrainingConfig, mask: bool) -> k
 
 
 def time_to_accuracy(data, source: str, registry, training: TrainingConfig) -> list[dict]:
-    raw = load_dataset(source, data.config.fields)
+    raw = load_dataset(source, data.config.source_options())
     raw_texts = [text for text in raw.train.texts]
     splits = {name: data.source_rows[name] for name in ("train", "validation")}
     rows = []

@@ -19,7 +19,6 @@ from harness.cells import TrainingConfig
 from harness.devices import DeviceConfig
 from harness.errors import HarnessError
 from harness.results import FINISHED, ResultsWarning
-from harness.text import Fields
 from harness.vectorize import DataConfig
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
@@ -107,7 +106,6 @@ def list_plugins() -> None:
         click.echo(f"\nBlocked plugins: {', '.join(blocked)}")
 
 
-FIELDS = click.Choice([fields.value for fields in Fields])
 OUT_OPTION = click.option(
     "--out",
     "out_dir",
@@ -132,19 +130,69 @@ def data() -> None:
     """Inspect data sources."""
 
 
-@data.command("check")
-@click.argument("source")
-@click.option(
-    "--fields", type=FIELDS, default=Fields.TITLE_AND_DESCRIPTION.value, show_default=True
-)
-@click.option("--vocabulary-size", type=click.IntRange(min=3), default=20_000, show_default=True)
-@click.option("--tfds-data-dir", type=click.Path(file_okay=False), default=None)
-def data_check(source: str, fields: str, vocabulary_size: int, tfds_data_dir: str | None) -> None:
-    """Validate SOURCE (a directory in the AG News CSV layout, or tfds:NAME) and describe it."""
-    from harness.data_check import check
+def _data_source_options(function: F) -> F:
+    """--fields/--text-column, --label-column and --tfds-data-dir: how to read a source."""
+    for option in reversed(
+        [
+            click.option(
+                "--fields",
+                default=None,
+                metavar="NAME+NAME",
+                help="Text fields to join, in order: of the CSV family layout (text; title, "
+                "description; question_title, question_content, answer) or a "
+                "tensorflow-datasets builder's text features [default: all of them].",
+            ),
+            click.option(
+                "--text-column",
+                "text_columns",
+                multiple=True,
+                metavar="NAME",
+                help="A table's or Hugging Face data set's text column (repeatable; joined in "
+                "order) [default: text].",
+            ),
+            click.option(
+                "--label-column",
+                default=None,
+                metavar="NAME",
+                help="A table's or Hugging Face data set's label column [default: label].",
+            ),
+            click.option(
+                "--tfds-data-dir",
+                type=click.Path(file_okay=False),
+                default=None,
+                help="tensorflow-datasets data directory.",
+            ),
+        ]
+    ):
+        function = option(function)
+    return function
 
-    summary = check(source, Fields(fields), vocabulary_size, tfds_data_dir and Path(tfds_data_dir))
-    click.echo(summary.render())
+
+def _text_fields(options: dict[str, Any]) -> None:
+    """Merge --fields and --text-column (two spellings of one choice) into options["fields"]."""
+    fields, columns = options.pop("fields"), options.pop("text_columns")
+    if fields and columns:
+        raise click.UsageError("give either --fields or --text-column, not both")
+    options["fields"] = tuple(filter(None, fields.split("+"))) if fields else tuple(columns)
+
+
+@data.command("check")
+@click.argument("source", default=DataConfig.source)
+@_data_source_options
+@click.option("--vocabulary-size", type=click.IntRange(min=3), default=20_000, show_default=True)
+def data_check(source: str, vocabulary_size: int, **options: Any) -> None:
+    """Validate SOURCE and describe it [default: ag-news-sample].
+
+    SOURCE is ag-news-sample (embedded), a directory (CSV family layout, or train.* and
+    test.* tables), tfds:NAME or hf:NAME[:CONFIG] (see docs/data.md).
+    """
+    from harness.data import SourceOptions
+    from harness.data.check import check
+
+    _text_fields(options)
+    tfds_data_dir = options.pop("tfds_data_dir")
+    source_options = SourceOptions(**options, tfds_data_dir=tfds_data_dir and Path(tfds_data_dir))
+    click.echo(check(source, source_options, vocabulary_size).render())
 
 
 def _count_option(*names: str, default: int, help: str | None = None) -> Callable[[F], F]:
@@ -214,15 +262,10 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
     "source",
     default=DataConfig.source,
     show_default=True,
-    help="tfds:NAME or a directory in the AG News CSV layout.",
+    help="ag-news-sample (embedded), a directory (CSV family layout, or train.* and test.* "
+    "tables), tfds:NAME or hf:NAME[:CONFIG]; see docs/data.md.",
 )
-@click.option(
-    "--tfds-data-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="tensorflow-datasets data directory.",
-)
-@click.option("--fields", type=FIELDS, default=DataConfig.fields.value, show_default=True)
+@_data_source_options
 @click.option(
     "--normalize/--no-normalize",
     default=DataConfig.normalize,
@@ -318,6 +361,7 @@ def run_command(**options) -> None:
         raise click.UsageError(
             "choose architectures with --arch/-a NAME, or run them all with --all"
         )
+    _text_fields(options)
     run_options = _from_options(
         RunOptions,
         options,

@@ -163,6 +163,8 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
         f"data: {data.config.source} ({len(data.train)} train / {len(data.validation)} "
         f"validation / {len(data.test)} test rows); results: {results_path}"
     )
+    for note in data.notes:
+        say(f"note: {note}")
     run_started = _utc_now()
     clock_started = time.perf_counter()
     written: list[ResultRow] = []

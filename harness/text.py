@@ -1,4 +1,4 @@
-"""Which text fields a model reads, and the optional clean-up of AG News text.
+"""The optional clean-up of AG News text, applied before vectorisation.
 
 AG News carries HTML remnants: numeric entities without their ampersand
 (`` #39;s`` for ``'s``, ``#36;`` for ``$``), escaped tags (``&lt;b&gt;``) and
@@ -11,23 +11,6 @@ from __future__ import annotations
 
 import html
 import re
-from enum import Enum
-
-
-class Fields(str, Enum):
-    """The text fields joined (with a space) into the text a model reads."""
-
-    TITLE = "title"
-    DESCRIPTION = "description"
-    TITLE_AND_DESCRIPTION = "title+description"
-
-    def select(self, title: str, description: str) -> str:
-        if self is Fields.TITLE:
-            return title
-        if self is Fields.DESCRIPTION:
-            return description
-        return f"{title} {description}".strip()
-
 
 _BARE_ENTITY = re.compile(r" ?(?<!&)#(\d+);")
 _TAG = re.compile(r"<[^<>]{0,200}>")

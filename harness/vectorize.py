@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
-from harness.dataset import DEFAULT_SOURCE, load_dataset, source_fingerprint
+from harness.data import DEFAULT_SOURCE, SourceOptions, load_dataset, source_fingerprint
+from harness.data.validation import check_training_split
 from harness.errors import HarnessError
 from harness.splits import split_off, stratified_sample
-from harness.text import Fields, normalize
+from harness.text import normalize
 
-CACHE_FORMAT = 3  # bump when the stored arrays change
+CACHE_FORMAT = 4  # bump when the stored arrays or meta.json change
 OOV_TOKEN_ID = 1  # TextVectorization: 0 is padding, 1 is the out-of-vocabulary token
 SPLITS = ("train", "validation", "test")
 
@@ -39,7 +40,8 @@ class DataConfig:
     """Everything that decides which integer sequences the models see."""
 
     source: str = DEFAULT_SOURCE
-    fields: Fields = Fields.TITLE_AND_DESCRIPTION
+    fields: tuple[str, ...] = ()  # text fields joined in order; empty: the source's default
+    label_column: str | None = None  # tables and Hugging Face: the label's column
     normalize: bool = True
     vocabulary_size: int = 20_000
     max_length: int | None = None
@@ -49,7 +51,9 @@ class DataConfig:
     tfds_data_dir: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", Fields(self.fields))
+        if isinstance(self.fields, str):  # "title+description", as results record it
+            object.__setattr__(self, "fields", tuple(filter(None, self.fields.split("+"))))
+        object.__setattr__(self, "fields", tuple(self.fields))
         if not 0 < self.validation_size < 1:
             raise HarnessError(
                 f"validation size must be a share in (0, 1), not {self.validation_size}"
@@ -58,11 +62,24 @@ class DataConfig:
             raise HarnessError(f"vocabulary size must be at least 3, not {self.vocabulary_size}")
 
     def identity(self) -> dict[str, Any]:
-        """The settings that determine the data (not where a copy of it is kept)."""
+        """The settings that determine the data (not where a copy of it is kept).
+
+        ``label_column`` appears only when set, so that the rows of a data set read
+        before it existed keep their configuration hashes.
+        """
         identity = dataclasses.asdict(self)
         identity.pop("tfds_data_dir")
-        identity["fields"] = self.fields.value
+        identity["fields"] = "+".join(self.fields)
+        if self.label_column is None:
+            identity.pop("label_column")
         return identity
+
+    def source_options(self) -> SourceOptions:
+        return SourceOptions(
+            fields=self.fields,
+            label_column=self.label_column,
+            tfds_data_dir=Path(self.tfds_data_dir) if self.tfds_data_dir else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,8 @@ class VectorizedData:
     config: DataConfig
     fingerprint: str
     class_names: list[str]
+    fields: tuple[str, ...]  # the text fields the source joined: the config's or its default
+    notes: list[str]
     vocabulary: list[str]
     splits: dict[str, VectorizedSplit]
     source_rows: dict[str, np.ndarray]
@@ -109,6 +128,7 @@ class VectorizedData:
         """What a result row records about its data."""
         return {
             **self.config.identity(),
+            "fields": "+".join(self.fields),
             "fingerprint": self.fingerprint,
             "class_names": self.class_names,
             "vocabulary_size_used": len(self.vocabulary),
@@ -133,8 +153,7 @@ def prepare(config: DataConfig, cache_dir: Path | None = None) -> VectorizedData
     """The vectorised splits of ``config``: from the cache, or built once and cached."""
     cache_dir = Path(cache_dir or default_cache_dir())
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tfds_dir = Path(config.tfds_data_dir) if config.tfds_data_dir else None
-    fingerprint = source_fingerprint(config.source, tfds_dir)
+    fingerprint = source_fingerprint(config.source, config.source_options())
     path = cache_dir / cache_key(config, fingerprint)
     with FileLock(f"{path}.lock"):
         if not (path / "meta.json").exists():
@@ -150,6 +169,8 @@ def load_prepared(path: Path) -> VectorizedData:
         config=DataConfig(**meta["config"]),
         fingerprint=meta["fingerprint"],
         class_names=meta["class_names"],
+        fields=tuple(meta["fields"]),
+        notes=meta["notes"],
         vocabulary=meta["vocabulary"],
         splits={
             name: VectorizedSplit(
@@ -178,14 +199,14 @@ def fit_vectorizer(texts: list[str], vocabulary_size: int, ragged: bool = True):
 def _build(config: DataConfig, fingerprint: str, path: Path) -> None:
     import tensorflow as tf
 
-    tfds_dir = Path(config.tfds_data_dir) if config.tfds_data_dir else None
-    dataset = load_dataset(config.source, config.fields, tfds_dir)
+    dataset = load_dataset(config.source, config.source_options())
     texts = {"train": dataset.train.texts, "test": dataset.test.texts}
     if config.normalize:
         texts = {split: [normalize(text) for text in values] for split, values in texts.items()}
     labels = dataset.train.labels
     _, same_text = np.unique(texts["train"], return_inverse=True)
     kept, validation = split_off(labels, config.validation_size, config.split_seed, same_text)
+    check_training_split(dataset.source, dataset.class_names, labels[kept], len(validation))
     if config.max_train is not None and config.max_train < len(kept):
         kept = kept[stratified_sample(labels[kept], config.max_train, config.split_seed)]
     split_texts = {
@@ -222,6 +243,8 @@ def _build(config: DataConfig, fingerprint: str, path: Path) -> None:
         "config": {**config.identity(), "tfds_data_dir": config.tfds_data_dir},
         "fingerprint": fingerprint,
         "class_names": dataset.class_names,
+        "fields": list(dataset.fields),
+        "notes": list(dataset.notes),
         "vocabulary": [str(token) for token in vectorizer.get_vocabulary()],
         "rows_without_tokens": rows_without_tokens,
     }

@@ -44,7 +44,7 @@ def test_validation_holds_no_copy_of_a_training_row(tmp_path):
     (directory / "classes.txt").write_text("a\nb\n")
     rows = [(k % 2 + 1, f"story{k % 30}", "told again") for k in range(90)]  # each story 3 times
     write_news_csv(directory / "train.csv", rows)
-    write_news_csv(directory / "test.csv", rows[:4])
+    write_news_csv(directory / "test.csv", [(k % 2 + 1, f"new{k}", "told once") for k in range(4)])
     data = prepare(DataConfig(source=str(directory), validation_size=0.2), tmp_path / "cache")
     story = np.arange(90) % 30
     assert len(data.validation) == 18
@@ -100,7 +100,8 @@ def test_a_row_with_no_tokens_gets_one_out_of_vocabulary_token(tmp_path):
     directory = tmp_path / "punct"
     directory.mkdir()
     (directory / "classes.txt").write_text("a\nb\n")
-    write_news_csv(directory / "train.csv", [(1, "alpha beta", "x"), (2, "gamma delta", "y")] * 10)
+    rows = [(k % 2 + 1, ("alpha beta", "gamma delta")[k % 2], f"row{k}") for k in range(20)]
+    write_news_csv(directory / "train.csv", rows)
     write_news_csv(directory / "test.csv", [(1, "!!!", "..."), (2, "alpha", "")])
     data = prepare(DataConfig(source=str(directory)), tmp_path / "cache")
     assert data.rows_without_tokens["test"] == 1

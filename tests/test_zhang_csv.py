@@ -1,15 +1,21 @@
-"""Reading the AG News CSV layout: escapes, field selection, and every validation error."""
+"""Reading the CSV family layout of Zhang et al. (2015): escapes, layouts, field selection, and
+every validation error."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from harness.dataset import load_dataset
+from harness.data import SourceOptions, TextDataset, open_source
 from harness.errors import DataError
-from harness.text import Fields, normalize
+from harness.text import normalize
 
 CLASSES = "World\nSports\nBusiness\nSci/Tech\n"
+
+
+def read(directory: Path, *fields: str) -> TextDataset:
+    """Both splits as the source reads them (the usability checks are tested on their own)."""
+    return open_source(str(directory), SourceOptions(fields=fields)).load()
 
 
 def make_dir(tmp_path: Path, train: bytes | str, test: bytes | str = '"1","t","d"\n') -> Path:
@@ -29,7 +35,7 @@ def test_reads_quotes_escapes_and_labels(tmp_path):
         '"1","Vote, today","Polls\nopen"\n'
         '"4","Chips","Faster"\n',
     )
-    dataset = load_dataset(str(directory), Fields.TITLE_AND_DESCRIPTION)
+    dataset = read(directory)
     assert dataset.train.texts == [
         'Oil "spikes" Line one\nline two',
         "Vote, today Polls\nopen",
@@ -42,20 +48,22 @@ def test_reads_quotes_escapes_and_labels(tmp_path):
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        (Fields.TITLE, "Title"),
-        (Fields.DESCRIPTION, "Body"),
-        (Fields.TITLE_AND_DESCRIPTION, "Title Body"),
+        (("title",), "Title"),
+        (("description",), "Body"),
+        ((), "Title Body"),
+        (("title", "description"), "Title Body"),
+        (("description", "title"), "Body Title"),
     ],
 )
 def test_field_selection(tmp_path, fields, expected):
     directory = make_dir(tmp_path, '"2","Title","Body"\n', '"2","Title","Body"\n')
-    assert load_dataset(str(directory), fields).train.texts == [expected]
+    assert read(directory, *fields).train.texts == [expected]
 
 
 def test_the_same_loader_reads_other_class_counts(tmp_path):
     directory = make_dir(tmp_path, '"14","Album","A record"\n', '"1","Company","A firm"\n')
     (directory / "classes.txt").write_text("\n".join(f"class {k}" for k in range(1, 15)))
-    dataset = load_dataset(str(directory), Fields.TITLE)
+    dataset = read(directory, "title")
     assert len(dataset.class_names) == 14
     assert dataset.train.labels.tolist() == [13]
 
@@ -82,13 +90,13 @@ def test_the_same_loader_reads_other_class_counts(tmp_path):
 def test_malformed_input_names_file_line_and_problem(tmp_path, train, message):
     directory = make_dir(tmp_path, train)
     with pytest.raises(DataError, match=message):
-        load_dataset(str(directory), Fields.TITLE_AND_DESCRIPTION)
+        read(directory)
 
 
 def test_every_malformed_row_is_reported_not_just_the_first(tmp_path):
     directory = make_dir(tmp_path, '"9","a","b"\n"1","ok","ok"\n"x","a","b"\n')
     with pytest.raises(DataError) as raised:
-        load_dataset(str(directory), Fields.TITLE)
+        read(directory, "title")
     assert "line 1: class index 9" in str(raised.value)
     assert "line 3: class index 'x'" in str(raised.value)
 
@@ -97,16 +105,16 @@ def test_missing_file_and_missing_directory(tmp_path):
     directory = make_dir(tmp_path, '"1","a","b"\n')
     (directory / "test.csv").unlink()
     with pytest.raises(DataError, match=r"test.csv: file not found"):
-        load_dataset(str(directory), Fields.TITLE)
+        read(directory, "title")
     with pytest.raises(DataError, match="not a directory"):
-        load_dataset(str(tmp_path / "nowhere"), Fields.TITLE)
+        read(tmp_path / "nowhere", "title")
 
 
 def test_empty_class_name_is_refused(tmp_path):
     directory = make_dir(tmp_path, '"1","a","b"\n')
     (directory / "classes.txt").write_text("World\n\nBusiness\n")
     with pytest.raises(DataError, match=r"classes.txt, line 2: empty class name"):
-        load_dataset(str(directory), Fields.TITLE)
+        read(directory, "title")
 
 
 def test_normalize_repairs_ag_news_remnants():

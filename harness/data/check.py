@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from tabulate import tabulate
 
-from harness.dataset import TextDataset, load_dataset
-from harness.text import Fields, normalize
+from harness.data import SourceOptions, TextDataset, load_dataset
+from harness.text import normalize
 from harness.vectorize import OOV_TOKEN_ID, fit_vectorizer
 
 PERCENTILES = (50, 90, 99, 100)
@@ -18,7 +17,6 @@ PERCENTILES = (50, 90, 99, 100)
 @dataclass(frozen=True)
 class DataSummary:
     dataset: TextDataset
-    fields: Fields
     token_lengths: dict[str, np.ndarray]
     vocabulary_size: int
     test_coverage: float
@@ -47,7 +45,8 @@ class DataSummary:
             [
                 f"source: {self.dataset.source}",
                 f"fingerprint: {self.dataset.fingerprint}",
-                f"fields: {self.fields.value}",
+                f"fields: {'+'.join(self.dataset.fields)}",
+                *(f"note: {note}" for note in self.dataset.notes),
                 "",
                 "Rows per class and split",
                 tabulate(rows, ["index", "class", "train", "test"]),
@@ -69,15 +68,12 @@ class DataSummary:
 
 
 def check(
-    source: str,
-    fields: Fields = Fields.TITLE_AND_DESCRIPTION,
-    vocabulary_size: int = 20_000,
-    tfds_data_dir: Path | None = None,
+    source: str, options: SourceOptions | None = None, vocabulary_size: int = 20_000
 ) -> DataSummary:
     """Load and validate ``source`` (raises :class:`DataError`), then measure it."""
+    dataset = load_dataset(source, options)  # before TensorFlow starts: bad data fails fast
     import tensorflow as tf
 
-    dataset = load_dataset(source, fields, tfds_data_dir)
     texts = {
         split: [normalize(text) for text in getattr(dataset, split).texts]
         for split in ("train", "test")
@@ -88,7 +84,6 @@ def check(
     training_texts = set(texts["train"])
     return DataSummary(
         dataset=dataset,
-        fields=fields,
         token_lengths={split: ragged.row_lengths().numpy() for split, ragged in vectorized.items()},
         vocabulary_size=vectorizer.vocabulary_size(),
         test_coverage=float(np.mean(test_tokens != OOV_TOKEN_ID)) if len(test_tokens) else 0.0,

@@ -1,0 +1,26 @@
+"""``ag-news-sample``: real AG News rows shipped inside the package, the default ``--data``.
+
+10,410 training rows of AG News (Zhang, Zhao & LeCun 2015), split once, stratified
+and seeded, into training and test rows by ``scripts/make_ag_news_sample.py``;
+gzip-compressed CSV in the corpus's own layout, read by the CSV family reader.
+The corpus is for research and non-commercial use: see ``ag_news_sample/README.md``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from harness.data.dataset import SourceOptions
+from harness.data.zhang_csv import ZhangCsvSource
+
+NAME = "ag-news-sample"
+
+
+def sample_directory() -> Path:
+    """Where the installed package keeps the sample's files."""
+    return Path(str(resources.files("harness.data") / "ag_news_sample"))
+
+
+def open_sample(options: SourceOptions) -> ZhangCsvSource:
+    return ZhangCsvSource(sample_directory(), options, suffix=".csv.gz", name=NAME)
