@@ -1,8 +1,15 @@
 """``harness data check`` through the real command line."""
 
+import json
 import re
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+from data_sources import write_table_dir, write_zhang_dir
+from test_data_sources import saved_hf_dataset
+from tfds_builders import TinyReviews, prepare
 
 
 def harness(*args: str) -> subprocess.CompletedProcess:
@@ -39,4 +46,63 @@ def test_a_bad_tfds_source_is_one_message_without_traceback(tmp_path):
     result = harness("data", "check", "tfds:no_such_news", "--tfds-data-dir", str(tmp_path))
     assert result.returncode == 2
     assert "error: tensorflow-datasets has no data set 'no_such_news'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+DONE_WHEN_SOURCES = ["fourteen classes", "polarity", "parquet", "tfds one text", "hf on disk"]
+
+
+@pytest.fixture
+def source_for(tmp_path: Path):
+    """What --data (and its options) take for each source of issue 14's done-when list."""
+
+    def make(kind: str) -> tuple[list[str], int]:
+        if kind == "fourteen classes":
+            names = [f"class {k}" for k in range(1, 15)]
+            return [str(write_zhang_dir(tmp_path / "dbpedia", 14, 2, names))], 14
+        if kind == "polarity":
+            return [str(write_zhang_dir(tmp_path / "polarity", 2, 1))], 2
+        if kind == "parquet":
+            directory = write_table_dir(tmp_path / "parquet", ".parquet", ["neg", "neu", "pos"])
+            return [str(directory), "--text-column", "text", "--label-column", "label"], 3
+        if kind == "tfds one text":
+            data_dir = tmp_path / "tfds"
+            prepare(TinyReviews, write_zhang_dir(tmp_path / "files", 2, 1), data_dir)
+            return ["tfds:tiny_reviews", "--tfds-data-dir", str(data_dir)], 2
+        return [f"hf:{saved_hf_dataset(tmp_path / 'hf', class_label=True)}"], 2
+
+    return make
+
+
+@pytest.mark.parametrize("kind", DONE_WHEN_SOURCES)
+def test_data_check_and_a_small_run_on_every_kind_of_source(kind, source_for, tmp_path):
+    data, classes = source_for(kind)
+    checked = harness("data", "check", *data)
+    assert checked.returncode == 0, checked.stderr
+    table = checked.stdout.split("Rows per class and split", 1)[1].split("\n\n", 1)[0]
+    assert len(table.strip().splitlines()) == 2 + classes + 1  # header, rule, classes, all
+    out = tmp_path / "out"
+    run = harness(
+        "run", "--data", *data, "-a", "bag-of-embeddings", "-p", "none", "--seeds", "1",
+        "--epochs", "1", "--batch-size", "8", "--in-process", "--quiet", "--out", str(out),
+        "--cache-dir", str(tmp_path / "cache"),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    (row,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert row["status"] == "done"
+    assert len(row["data"]["class_names"]) == classes
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fields", "body"], "--fields: 'body' is not a text field of"),
+        (["--label-column", "stars"], "--label-column applies to tables"),
+        (["--fields", "title", "--text-column", "title"], "give either --fields or --text-column"),
+    ],
+)
+def test_a_wrong_source_option_is_one_line(news_dir, args, message):
+    result = harness("data", "check", str(news_dir), *args)
+    assert result.returncode == 2
+    assert message in result.stderr
     assert "Traceback" not in result.stderr

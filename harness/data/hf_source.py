@@ -43,9 +43,9 @@ class HfSource:
         return "hf:" + digest.hexdigest()
 
     def load(self) -> TextDataset:
+        splits = self.splits()  # first: says how to install datasets when it is missing
         import datasets
 
-        splits = self.splits()
         where = {split: f"{PREFIX}{self.spec} split {split!r}" for split in SPLITS}
         frames = {split: splits[split].to_pandas() for split in SPLITS}
         text_columns, label_column = columns.chosen_columns(
