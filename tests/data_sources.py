@@ -75,3 +75,24 @@ def write_table_dir(directory: Path, suffix: str, labels: list, train: int = 40,
         else:
             frame.to_csv(path, index=False)
     return directory
+
+
+def saved_hf_dataset(path: Path, class_label: bool) -> Path:
+    """A Hugging Face DatasetDict (train 30, test 10 rows) saved to ``path``; labels neg/pos."""
+    import datasets
+
+    names = ["neg", "pos"]
+    features = datasets.Features(
+        {
+            "text": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=names) if class_label else datasets.Value("string"),
+        }
+    )
+    splits = {}
+    for split, count, seed in (("train", 30, 1), ("test", 10, 2)):
+        rows = table_rows(names, count, seed)
+        if class_label:
+            rows = [{**row, "label": names.index(row["label"])} for row in rows]
+        splits[split] = datasets.Dataset.from_list(rows, features=features)
+    datasets.DatasetDict(splits).save_to_disk(str(path))
+    return path

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from data_sources import write_table_dir, write_zhang_dir
-from test_data_sources import saved_hf_dataset
+from data_sources import saved_hf_dataset, write_table_dir, write_zhang_dir
 from tfds_builders import TinyReviews, prepare
 
 

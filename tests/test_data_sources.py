@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from data_sources import table_rows, write_table_dir, write_zhang_dir
+from data_sources import saved_hf_dataset, table_rows, write_table_dir, write_zhang_dir
 
 from harness.data import SourceOptions, embedded, load_dataset, open_source, source_fingerprint
 from harness.data.validation import check_training_split
@@ -135,26 +135,6 @@ def test_table_directory_needs_one_file_per_split(tmp_path):
 
 
 # Hugging Face
-
-
-def saved_hf_dataset(path: Path, class_label: bool) -> Path:
-    import datasets
-
-    names = ["neg", "pos"]
-    features = datasets.Features(
-        {
-            "text": datasets.Value("string"),
-            "label": datasets.ClassLabel(names=names) if class_label else datasets.Value("string"),
-        }
-    )
-    splits = {}
-    for split, count, seed in (("train", 30, 1), ("test", 10, 2)):
-        rows = table_rows(names, count, seed)
-        if class_label:
-            rows = [{**row, "label": names.index(row["label"])} for row in rows]
-        splits[split] = datasets.Dataset.from_list(rows, features=features)
-    datasets.DatasetDict(splits).save_to_disk(str(path))
-    return path
 
 
 @pytest.mark.parametrize("class_label", [True, False])

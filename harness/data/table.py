@@ -27,7 +27,6 @@ FORMATS = (".csv", ".tsv", ".jsonl", ".parquet")
 @dataclass(frozen=True)
 class TableSource:
     directory: Path
-
     options: SourceOptions
 
     def files(self) -> dict[str, Path]:
@@ -60,11 +59,11 @@ class TableSource:
     def load(self) -> TextDataset:
         files = self.files()
         frames = {split: read_table(path) for split, path in files.items()}
-        text_columns, label_column = columns.chosen_columns(
-            str(files["train"]), list(frames["train"].columns), self.options
-        )
-        for split in SPLITS:  # both files need the columns
-            columns.chosen_columns(str(files[split]), list(frames[split].columns), self.options)
+        chosen = {  # both files need the columns
+            split: columns.chosen_columns(str(path), list(frames[split].columns), self.options)
+            for split, path in files.items()
+        }
+        text_columns, label_column = chosen["train"]
         classes = columns.class_list(
             columns.training_labels(str(files["train"]), frames["train"], label_column)
         )
