@@ -191,3 +191,15 @@ def test_a_training_split_emptied_by_the_validation_split_is_refused():
 def test_an_unknown_source_says_what_data_takes(tmp_path):
     with pytest.raises(DataError, match=r"not a directory\. --data takes ag-news-sample, a dire"):
         open_source(str(tmp_path / "nowhere"))
+
+
+def test_every_file_of_the_sample_is_package_data():
+    """A non-editable ``pip install .`` ships what pyproject's package-data names, no more."""
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["harness.data"]
+    directory = embedded.sample_directory()
+    files = [path.relative_to(directory.parent) for path in directory.iterdir()]
+    assert {"classes.txt", "README.md", "train.csv.gz", "test.csv.gz"} <= {f.name for f in files}
+    assert all(any(file.match(pattern) for pattern in patterns) for file in files)
+    assert "harness.data" in pyproject["tool"]["setuptools"]["packages"]
