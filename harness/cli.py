@@ -18,6 +18,7 @@ from tabulate import tabulate
 from harness.cells import TrainingConfig
 from harness.devices import DeviceConfig
 from harness.errors import HarnessError
+from harness.executors import EXECUTORS, ExecutorConfig
 from harness.results import FINISHED, ResultsWarning
 from harness.vectorize import DataConfig
 
@@ -343,6 +344,32 @@ def _share_option(name: str, default: float, help: str) -> Callable[[F], F]:
 @click.option(
     "--in-process", is_flag=True, help="Run cells in this process: no isolation, no timeout."
 )
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="local: worker processes on this machine; ray: one Ray task per cell "
+    "(pip install 'rnn-harness[ray]'; see docs/cluster.md).",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    metavar="ADDRESS",
+    help="Join the Ray cluster at ADDRESS (host:port) [default: start one on this machine].",
+)
+@click.option(
+    "--cpus-per-cell",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Ray: CPUs each cell reserves, and its TensorFlow threads [default: 1].",
+)
+@click.option(
+    "--gpus-per-cell",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Ray: GPUs each cell reserves [default: 1 when the cells use GPUs, else 0].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="One line per cell, no progress bar.")
 def run_command(**options) -> None:
     """Train and score architectures x padding strategies x seeds; write the leaderboard.
@@ -369,6 +396,7 @@ def run_command(**options) -> None:
         data=_from_options(DataConfig, options),
         training=_from_options(TrainingConfig, options),
         device=_from_options(DeviceConfig, options),
+        executor=_from_options(ExecutorConfig, options),
         command=shlex.join(["harness", *sys.argv[1:]]),
     )
     rows = run(run_options, say=click.echo)

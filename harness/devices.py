@@ -63,6 +63,8 @@ def configure(config: DeviceConfig) -> dict[str, Any]:
         "used": f"GPU:{chosen}" if chosen is not None else "CPU",
         "threads_used": threads,  # None: TensorFlow's own choice
         "gpus_found": len(gpus),
+        # which of the machine's GPUs this process was given (by --jobs or by Ray); None: all
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
         "gpu_name": _gpu_name(gpus[chosen]) if chosen is not None else None,
         "precision_policy": keras.mixed_precision.global_policy().name,
     }
@@ -73,6 +75,41 @@ def cores_per_cell(parallel_cells: int) -> int | None:
     if parallel_cells == 1:
         return None
     return max(1, (os.cpu_count() or 1) // parallel_cells)
+
+
+def visible_gpus() -> list[str]:
+    """The GPUs this process may hand out to workers: those ``CUDA_VISIBLE_DEVICES`` names when
+    it is set, else every GPU that ``nvidia-smi`` or the NVIDIA driver lists."""
+    from harness.preflight import gpus_visible
+
+    names = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if names is not None:
+        return [name.strip() for name in names.split(",") if name.strip() not in {"", "-1"}]
+    return [str(index) for index in range(gpus_visible())]
+
+
+def gpus_for_workers(config: DeviceConfig, gpus: list[str]) -> list[str]:
+    """The GPUs to hand out, one to each of ``config.parallel_cells`` running workers (as its
+    ``CUDA_VISIBLE_DEVICES``); empty when the workers keep this process's view of the GPUs.
+
+    Cells side by side never share a GPU: two cells on one GPU would each measure half its
+    throughput, and the second could run out of GPU memory, so too few GPUs is refused.
+    """
+    kind, _, index = config.device.partition(":")
+    jobs = config.parallel_cells
+    if jobs == 1 or kind == "cpu" or (kind == "auto" and not gpus):
+        return []
+    if index:
+        raise HarnessError(
+            f"--device {config.device} puts every cell on GPU {index}, so --jobs {jobs} cells "
+            "would share it; use --device gpu to give each running cell a GPU of its own"
+        )
+    if len(gpus) < jobs:
+        raise HarnessError(
+            f"--jobs {jobs} on GPUs gives each running cell a GPU of its own, and this machine "
+            f"has {len(gpus)}: use --jobs {len(gpus) or 1}, or --device cpu"
+        )
+    return gpus
 
 
 def _choose(device: str, gpus: list[Any]) -> int | None:

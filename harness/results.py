@@ -2,8 +2,8 @@
 
 The schema is :class:`ResultRow`; ``docs/results.md`` describes each field. A
 cell whose latest row is ``done`` or ``diverged`` (a seeded divergence repeats)
-counts as finished and is skipped when the same command runs again; ``error``
-and ``timeout`` rows are re-run. Rows are only ever appended: a re-run adds a
+counts as finished and is skipped when the same command runs again; ``error``,
+``timeout`` and ``crash`` rows are re-run. Rows are only ever appended: a re-run adds a
 new row, and readers take the latest row per configuration hash.
 """
 
@@ -22,8 +22,8 @@ from filelock import FileLock
 from harness.errors import HarnessError
 from harness.predictions import StoredPredictions
 
-SCHEMA_VERSION = 2  # 2: measurements carry test_predictions
-Status = Literal["done", "diverged", "timeout", "error"]
+SCHEMA_VERSION = 2  # 2: measurements carry test_predictions (and rows their placement)
+Status = Literal["done", "diverged", "timeout", "error", "crash"]
 FINISHED: frozenset[str] = frozenset({"done", "diverged"})
 RESULTS_FILE = "results.jsonl"
 
@@ -70,6 +70,7 @@ class ResultRow(TypedDict):
     cell_wall_seconds: float
     versions: dict[str, str | None]
     host: dict[str, Any]
+    placement: dict[str, Any]
     git_commit: str | None
     command: str
     run_started_at: str

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -23,7 +24,8 @@ from harness.architecture import Params, parse_overrides
 from harness.cells import CellSpec, TrainingConfig
 from harness.devices import DeviceConfig
 from harness.errors import HarnessError, UnknownNameError
-from harness.preflight import check_device, check_output_directory
+from harness.executors import ExecutorConfig, open_executor
+from harness.preflight import check_output_directory
 from harness.registry import Registry, load_registry
 from harness.results import (
     RESULTS_FILE,
@@ -34,16 +36,9 @@ from harness.results import (
     read_rows,
 )
 from harness.vectorize import DataConfig, VectorizedData, prepare
-from harness.worker import (
-    CellOutcome,
-    configure_this_process,
-    kill_running_workers,
-    run_in_process,
-    run_in_worker,
-)
+from harness.worker import CellOutcome
 
 Say = Callable[[str], None]
-WAKE_SECONDS = 0.5  # how often the main thread wakes while cells run side by side
 
 
 @dataclass(frozen=True)
@@ -57,6 +52,7 @@ class RunOptions:
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     device: DeviceConfig = field(default_factory=DeviceConfig)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     out_dir: Path = Path("reports")
     cache_dir: Path | None = None
     force: bool = False
@@ -95,19 +91,18 @@ def select(options: RunOptions, registry: Registry) -> Selection:
 
 
 def plan_cells(
-    options: RunOptions, selection: Selection, registry: Registry, data: VectorizedData
+    options: RunOptions,
+    selection: Selection,
+    registry: Registry,
+    data: VectorizedData,
+    machine: dict[str, Any],
+    device: DeviceConfig,
 ) -> list[CellSpec]:
-    """The matrix: architecture x padding strategy x seed, on this machine.
+    """The matrix: architecture x padding strategy x seed, on ``machine`` with ``device``.
 
-    The machine (CPU model, cores, GPUs) is part of each cell's configuration: a result
-    measured elsewhere is not taken as done here, since its throughput would not compare.
+    The executor says what ``machine`` is (this machine; on Ray, the resources each cell
+    asks for), and it is part of each cell's configuration (docs/results.md).
     """
-    host = environment.host()
-    machine = {
-        "cpu": host["cpu"],
-        "cores": host["cores"],
-        "gpus": [g["name"] for g in host["gpus"]],
-    }
     cells = []
     for name, params in selection.params.items():
         source = registry.architecture(name).source
@@ -125,7 +120,7 @@ def plan_cells(
                         padding=padding,
                         seed=seed,
                         training=options.training,
-                        device=options.device,
+                        device=device,
                         data=data.describe(),
                         data_cache_path=str(data.cache_path),
                         plugin=plugin,
@@ -146,16 +141,12 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     for plugin in registry.failed_plugins:
         say(f"warning: {plugin.describe()} failed to load and is left out: {plugin.error}")
     selection = select(options, registry)
-    if options.in_process and options.device.parallel_cells > 1:
-        raise HarnessError("--in-process runs one cell at a time; leave out --jobs or set it to 1")
-    check_device(options.device)
     check_output_directory(options.out_dir)
     results_path = options.out_dir / RESULTS_FILE
     rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
-    if options.in_process:  # before vectorising the data starts TensorFlow in this process
-        configure_this_process(options.device)
+    executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
     data = prepare(options.data, options.cache_dir)
-    cells = plan_cells(options, selection, registry, data)
+    cells = plan_cells(options, selection, registry, data, executor.machine(), executor.device())
     done = set() if options.force else finished_configs(rows)
     todo = [cell for cell in cells if cell.config_hash() not in done]
     say(
@@ -171,17 +162,12 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     # a live bar on a terminal; in logs (or with --quiet) the one line per cell says where we are
     progress = tqdm(total=len(todo), unit="cell", disable=True if options.quiet else None)
 
-    def run_cell(cell: CellSpec) -> CellOutcome:
-        def report(line: str) -> None:
-            if not options.quiet:
-                progress.write(f"  {cell.label}: {line}")
+    def report(cell: CellSpec, line: str) -> None:
+        if not options.quiet:
+            progress.write(f"  {cell.label}: {line}")
 
-        if options.in_process:
-            return run_in_process(cell, report)
-        return run_in_worker(cell, options.timeout, report)
-
-    with progress, _CellPool(options.device.parallel_cells) as pool:
-        for number, (cell, outcome) in enumerate(pool.outcomes(run_cell, todo), start=1):
+    with progress, executor, closing(executor.outcomes(todo, data, report)) as outcomes:
+        for number, (cell, outcome) in enumerate(outcomes, start=1):
             row = result_row(cell, outcome, options.command, run_started, results_path)
             append_row(results_path, row)
             written.append(row)
@@ -194,46 +180,6 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
                     + _summary(cell, outcome)
                 )
     return written
-
-
-class _CellPool:
-    """Runs cells ``size`` at a time and yields each outcome as soon as its cell finishes.
-
-    One at a time, the cells run in order in the calling thread. Several at a time, each
-    waits on its worker process in a thread of its own; leaving the pool early (Ctrl-C,
-    an error) kills the workers still running and drops the cells not started.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.executor = ThreadPoolExecutor(max_workers=size) if size > 1 else None
-
-    def outcomes(
-        self, run_cell: Callable[[CellSpec], CellOutcome], cells: list[CellSpec]
-    ) -> Iterator[tuple[CellSpec, CellOutcome]]:
-        if self.executor is None:
-            for cell in cells:
-                yield cell, run_cell(cell)
-            return
-        futures = {self.executor.submit(run_cell, cell): cell for cell in cells}
-        pending = set(futures)
-        while pending:
-            # Python runs signal handlers in the main thread only: waking it now and then
-            # lets it see a Ctrl-C that the operating system handed to another thread.
-            done, pending = wait(pending, timeout=WAKE_SECONDS, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield futures[future], future.result()
-
-    def __enter__(self) -> _CellPool:
-        return self
-
-    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
-        if self.executor is None:
-            return
-        if error_type is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            kill_running_workers()
-        self.executor.shutdown(wait=True)
 
 
 def result_row(
@@ -257,7 +203,8 @@ def result_row(
         "measurements": outcome.measurements,  # type: ignore[typeddict-item]
         "cell_wall_seconds": round(outcome.wall_seconds, 3),
         "versions": environment.versions(),
-        "host": environment.host(),
+        "host": outcome.node or environment.host(),  # where the cell ran
+        "placement": outcome.executor,
         "git_commit": environment.git_commit(ignoring=results_path),
         "command": command,
         "run_started_at": run_started,

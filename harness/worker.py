@@ -23,12 +23,15 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.cells import CellSpec
 from harness.devices import DeviceConfig
+
+if TYPE_CHECKING:
+    from harness.vectorize import VectorizedData
 
 LineReporter = Callable[[str], None]
 EPOCH_PREFIX = "epoch "
@@ -37,22 +40,32 @@ OUTPUT_TAIL_LINES = 15
 
 @dataclass(frozen=True)
 class CellOutcome:
-    """How a cell ended and, when it trained, what it measured."""
+    """How a cell ended and, when it trained, what it measured; where it ran when that was
+    not this machine (``node``, as :func:`harness.environment.host` describes it there), and
+    how the executor placed it (``executor``)."""
 
     status: str
     reason: str | None
     measurements: dict[str, Any] | None
     device: dict[str, Any]
     wall_seconds: float
+    node: dict[str, Any] | None = None
+    executor: dict[str, Any] = field(default_factory=dict)
 
 
 _running_workers: set[subprocess.Popen] = set()
 _running_workers_lock = threading.Lock()
 
 
-def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -> CellOutcome:
+def run_in_worker(
+    spec: CellSpec,
+    timeout: float | None,
+    report: LineReporter,
+    environment: dict[str, str] | None = None,
+) -> CellOutcome:
     """Run ``spec`` in a fresh process; epoch lines go to ``report`` as they come.
 
+    ``environment`` adds variables to the worker's (e.g. its own ``CUDA_VISIBLE_DEVICES``).
     Safe to call from several threads at once. If the wait is interrupted (Ctrl-C), the
     worker is killed before the interruption propagates: it never outlives its caller.
     """
@@ -67,7 +80,11 @@ def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group, killed whole on timeout
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
+            env={
+                **os.environ,
+                "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+                **(environment or {}),
+            },
         )
         with _running_workers_lock:
             _running_workers.add(worker)
@@ -97,7 +114,7 @@ def run_in_worker(spec: CellSpec, timeout: float | None, report: LineReporter) -
         if result_path.exists():
             result = json.loads(result_path.read_text())
             return CellOutcome(**result, wall_seconds=wall)
-        return CellOutcome("error", _death_reason(worker.returncode, tail), None, {}, wall)
+        return CellOutcome("crash", _death_reason(worker.returncode, tail), None, {}, wall)
 
 
 def _wait_for(worker: subprocess.Popen, timeout: float | None) -> None:
@@ -129,7 +146,7 @@ def run_in_process(spec: CellSpec, report: LineReporter) -> CellOutcome:
     """Run ``spec`` here, for debugging and fast tests: no isolation, no timeout, and the
     device settings of the first cell hold for the whole process."""
     started = time.perf_counter()
-    result = _train(spec, report)
+    result = train_cell(spec, report)
     return CellOutcome(**result, wall_seconds=time.perf_counter() - started)
 
 
@@ -150,8 +167,11 @@ def configure_this_process(device: DeviceConfig) -> dict[str, Any]:
     return _configured_device
 
 
-def _train(spec: CellSpec, report: LineReporter) -> dict[str, Any]:
-    """Configure the device, load the cached data and the plugins, train; never raises."""
+def train_cell(
+    spec: CellSpec, report: LineReporter, data: VectorizedData | None = None
+) -> dict[str, Any]:
+    """Configure the device, load the plugins and the data (``data``, or the cached copy at
+    ``spec.data_cache_path``), train; never raises."""
     device: dict[str, Any] = {}
     try:
         from harness.registry import load_registry
@@ -159,7 +179,8 @@ def _train(spec: CellSpec, report: LineReporter) -> dict[str, Any]:
         from harness.vectorize import load_prepared
 
         device = configure_this_process(spec.device)
-        data = load_prepared(Path(spec.data_cache_path))
+        if data is None:
+            data = load_prepared(Path(spec.data_cache_path))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Your input ran out of data")
             measurements = train_and_score(spec, data, load_registry(), report)
@@ -200,7 +221,7 @@ def _death_reason(returncode: int, tail: collections.deque[str]) -> str:
 def main(spec_path: str, result_path: str) -> None:
     threading.Thread(target=_die_with_parent, daemon=True).start()
     spec = CellSpec.from_json(Path(spec_path).read_text())
-    result = _train(spec, lambda line: print(line, flush=True))
+    result = train_cell(spec, lambda line: print(line, flush=True))
     Path(result_path).write_text(json.dumps(result, default=float))
 
 

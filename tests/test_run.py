@@ -158,7 +158,7 @@ def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distr
     assert "RuntimeError: boom | <b>bad</b>" in rows["exploding"]["reason"]
     assert rows["nan-rnn"]["status"] == "diverged"
     assert "loss became nan" in rows["nan-rnn"]["reason"]
-    assert rows["crashing"]["status"] == "error"
+    assert rows["crashing"]["status"] == "crash"
     assert "worker killed by SIGKILL" in rows["crashing"]["reason"]
     assert rows["sleepy"]["status"] == "timeout"
     assert "5 cells run, 4 not done" in result.stdout
