@@ -146,6 +146,7 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
             "padding": row["padding"],
             "seed": row["seed"],
             "test_rows": row["data"]["rows"].get("test", math.nan),
+            "machine": machine_kind(row),
             **{
                 key: value
                 for key, value in row["measurements"].items()
@@ -172,6 +173,7 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
         padded_share=("padded_share", "mean"),
         peak_host_mb=("peak_host_memory_mb", "max"),
         test_rows=("test_rows", "first"),
+        machines=("machine", lambda kinds: tuple(sorted(set(kinds)))),
     ).reset_index()
     cells["accuracy_sd"] = cells["accuracy_sd"].fillna(0.0)
     cells["standard_error"] = [
@@ -181,6 +183,13 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
         )
     ]
     return cells.sort_values("accuracy", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def machine_kind(row: ResultRow) -> str:
+    """What a row's throughput depends on besides the cell: the CPU model and cores of the
+    machine it ran on, and the GPU it used."""
+    host, gpu = row.get("host") or {}, (row.get("device") or {}).get("gpu_name")
+    return f"{host.get('cpu', '?')}, {host.get('cores', '?')} cores" + (f", {gpu}" if gpu else "")
 
 
 def _noise_aware_ranks(cells: pd.DataFrame) -> tuple[list[int], list[bool]]:
@@ -239,6 +248,7 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
         "## Ranking by mean test accuracy",
         "",
         _main_table(board.cells, paired=board.paired is not None),
+        *_mixed_machines(board.cells),
         "",
         _method(board),
         "",
@@ -271,6 +281,7 @@ def _header(board: Leaderboard) -> list[str]:
         f"{g.get('name')} (driver {g.get('driver')}, CUDA {g.get('cuda')})" for g in host["gpus"]
     )
     device = newest["device"]
+    sharing = _sharing(device, newest.get("placement"))
     wall = sum(row["cell_wall_seconds"] or 0 for row in board.rows)
     done = sum(row["status"] == "done" for row in board.rows)
     seeds = sorted({row["seed"] for row in board.rows})
@@ -289,7 +300,8 @@ def _header(board: Leaderboard) -> list[str]:
         f"seeds {seeds}",
         f"- **Device:** {escape(device.get('used', '?'))}, "
         f"precision {escape(device.get('precision_policy', '?'))}, "
-        f"deterministic ops: {escape(device.get('deterministic', '?'))}; {_sharing(device)}",
+        f"deterministic ops: {escape(device.get('deterministic', '?'))}; {sharing}",
+        *_executor(board.rows),
         f"- **Versions:** {versions}; git {escape(newest['git_commit'] or 'unknown')}",
         f"- **Machine:** {escape(host['cpu'])}, {escape(host['cores'])} cores, "
         f"{escape(host['memory_gb'])} GiB" + (f"; GPUs: {escape(gpus)}" if gpus else "; no GPU"),
@@ -299,9 +311,50 @@ def _header(board: Leaderboard) -> list[str]:
     ]
 
 
-def _sharing(device: Mapping[str, Any]) -> str:
+def _mixed_machines(cells: pd.DataFrame) -> list[str]:
+    """A warning, and each machine kind's label, when the cells' throughputs were measured
+    on more than one kind of machine (Ray picks the node of each cell)."""
+    if cells.empty:
+        return []
+    kinds = sorted({kind for machines in cells.machines for kind in machines})
+    if len(kinds) < 2:
+        return []
+    legend = "; ".join(f"M{number}: {escape(kind)}" for number, kind in enumerate(kinds, 1))
+    return [
+        "",
+        f"**Throughputs mix {len(kinds)} machine kinds** ({legend}): compare the throughput "
+        "columns only between cells measured on one kind. The cells' machines: "
+        + ", ".join(
+            f"{escape(c.architecture)} / {escape(c.padding)} "
+            + "+".join(f"M{kinds.index(kind) + 1}" for kind in c.machines)
+            for c in cells.itertuples()
+        )
+        + ".",
+    ]
+
+
+def _executor(rows: list[ResultRow]) -> list[str]:
+    """The Ray line of the header: what each cell reserved, and the cluster's size."""
+    placement = rows[-1].get("placement") or {}
+    if placement.get("executor") != "ray":
+        return []
+    cluster = placement["cluster"]
+    nodes = len({row["host"]["hostname"] for row in rows if row["status"] == "done"})
+    return [
+        f"- **Executor:** Ray, {placement['cpus_per_cell']} CPU(s) + "
+        f"{placement['gpus_per_cell']} GPU(s) per cell; cluster of {cluster['nodes']} node(s), "
+        f"{cluster['cpus']:g} CPUs, {cluster['gpus']:g} GPUs; cells ran on {nodes} host(s)"
+    ]
+
+
+def _sharing(device: Mapping[str, Any], placement: Mapping[str, Any] | None = None) -> str:
     cells = escape(device.get("parallel_cells", 1))
     threads = escape(device.get("threads_used") or "TensorFlow's default")
+    if placement and placement.get("executor") == "ray":
+        return (
+            f"threads per cell: {threads}; a node runs as many cells at once as its CPUs and "
+            "GPUs hold (a cell's throughput is measured beside the others on its node)"
+        )
     if cells == "1":
         return f"one cell at a time, threads: {threads}"
     return (

@@ -33,19 +33,7 @@ def install_distribution(
     created: list[str] = []
 
     def install(distribution: str, plugins: dict[str, str]) -> str:
-        site.mkdir(exist_ok=True)
-        lines = ["[rnn_harness.plugins]"]
-        for plugin_name, source in plugins.items():
-            module = f"plugin_{plugin_name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
-            (site / f"{module}.py").write_text(textwrap.dedent(source))
-            lines.append(f"{plugin_name} = {module}")
-            created.append(module)
-        info = site / f"{distribution.replace('-', '_')}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n"
-        )
-        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        created.extend(write_distribution(site, distribution, plugins))
         monkeypatch.syspath_prepend(str(site))
         importlib.invalidate_caches()
         return str(site)
@@ -53,6 +41,24 @@ def install_distribution(
     yield install
     for module in created:
         sys.modules.pop(module, None)
+
+
+def write_distribution(site: Path, distribution: str, plugins: dict[str, str]) -> list[str]:
+    """Write ``distribution`` into the folder ``site``: one module per plugin, and metadata
+    that registers them under the ``rnn_harness.plugins`` group; return the module names."""
+    site.mkdir(exist_ok=True)
+    lines = ["[rnn_harness.plugins]"]
+    modules = []
+    for plugin_name, source in plugins.items():
+        module = f"plugin_{plugin_name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+        lines.append(f"{plugin_name} = {module}")
+        modules.append(module)
+    info = site / f"{distribution.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    return modules
 
 
 @pytest.fixture

@@ -131,10 +131,11 @@ class RayExecutor:
         return {"executor": "ray", "cpus_per_cell": self.cpus, "gpus_per_cell": self.gpus}
 
     def device(self) -> DeviceConfig:
-        """GPU cells use the GPU Ray gives them; CPU cells use as many threads as CPUs."""
+        """A cell uses the GPU Ray gives it (Ray sets its ``CUDA_VISIBLE_DEVICES``), or the CPU
+        when it asks for none; as many TensorFlow threads as it reserves CPUs."""
         return replace(
             self.asked,
-            device="gpu" if self.gpus else "cpu",
+            device=self.asked.device if self.gpus else "cpu",
             threads=self.asked.threads or self.cpus,
         )
 
