@@ -58,7 +58,7 @@ def cluster(tmp_path_factory):
     site = tmp_path_factory.mktemp("site-packages")
     write_distribution(site, "rnn-harness-ray-faults", PLUGINS)
     pids = tmp_path_factory.mktemp("worker-pids")
-    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "WORKER_PIDS", "RAY_ADDRESS")}
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "WORKER_PIDS", "RAY_AUTH_MODE")}
     # a Ray worker inherits the environment of the process that started the cluster
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), saved["PYTHONPATH"]]))
     os.environ["WORKER_PIDS"] = str(pids)

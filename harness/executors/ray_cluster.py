@@ -103,7 +103,10 @@ class RayExecutor:
             )
         except (ConnectionError, RuntimeError, ValueError) as error:
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise HarnessError(f"--ray-address {address}: {first_line}") from None
+            raise HarnessError(
+                f"--ray-address {address}: {first_line} (a cluster with token authentication "
+                "also needs RAY_AUTH_MODE=token and its token here: see docs/cluster.md)"
+            ) from None
 
     def _gpus_per_cell(self, nodes: list[dict[str, float]]) -> int:
         kind = self.asked.device

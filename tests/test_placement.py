@@ -1,0 +1,95 @@
+"""Where cells run, as logic and on this machine: GPUs handed to local workers, options that
+belong to one executor, Ray missing, and a leaderboard whose throughputs mix machine kinds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from test_leaderboard import row
+
+from harness.devices import DeviceConfig, gpus_for_workers
+from harness.errors import HarnessError
+from harness.executors import ExecutorConfig, open_executor
+from harness.leaderboard import Leaderboard, render
+
+
+def test_each_running_worker_gets_a_gpu_of_its_own():
+    assert gpus_for_workers(DeviceConfig(parallel_cells=2), ["0", "1", "2"]) == ["0", "1", "2"]
+    assert gpus_for_workers(DeviceConfig(device="gpu", parallel_cells=2), ["3", "5"]) == ["3", "5"]
+    assert gpus_for_workers(DeviceConfig(parallel_cells=2), []) == []  # no GPU: CPU cells
+    assert gpus_for_workers(DeviceConfig(device="cpu", parallel_cells=2), ["0", "1"]) == []
+    assert gpus_for_workers(DeviceConfig(parallel_cells=1), ["0", "1"]) == []  # all, as before
+
+
+@pytest.mark.parametrize(
+    ("device", "gpus", "message"),
+    [
+        ("gpu", ["0"], "--jobs 2 on GPUs gives each running cell a GPU of its own, and this "
+         "machine has 1: use --jobs 1, or --device cpu"),
+        ("auto", ["0"], "and this machine has 1: use --jobs 1"),
+        ("gpu", [], "and this machine has 0: use --jobs 1"),
+        ("gpu:1", ["0", "1"], "--device gpu:1 puts every cell on GPU 1, so --jobs 2 cells would "
+         "share it"),
+    ],
+)  # fmt: skip
+def test_cells_side_by_side_never_share_a_gpu(device, gpus, message):
+    with pytest.raises(HarnessError, match=message):
+        gpus_for_workers(DeviceConfig(device=device, parallel_cells=2), gpus)
+
+
+def test_local_workers_are_given_their_gpus_and_record_them(news_dir, tmp_path):
+    out = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "harness", "run", "--data", str(news_dir), "--out", str(out),
+        "--cache-dir", str(tmp_path / "cache"), "--epochs", "1", "--batch-size", "16", "--quiet",
+        "-a", "bag-of-embeddings", "-p", "bucket", "--seeds", "2", "--jobs", "2",
+    ]  # fmt: skip
+    # two GPUs as CUDA_VISIBLE_DEVICES names them; this machine has none, so TensorFlow in
+    # each worker finds no GPU and trains on the CPU, but each worker is given its own
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "3,5"}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(row["device"]["cuda_visible_devices"] for row in rows) == ["3", "5"]
+    assert {row["placement"]["executor"] for row in rows} == {"local"}
+
+    one_gpu = {**os.environ, "CUDA_VISIBLE_DEVICES": "0"}
+    refused = subprocess.run(
+        [*command, "--device", "gpu"], env=one_gpu, capture_output=True, text=True, timeout=600
+    )
+    assert refused.returncode == 2
+    assert "error: --jobs 2 on GPUs gives each running cell a GPU of its own" in refused.stderr
+
+
+def test_ray_options_belong_to_the_ray_executor():
+    with pytest.raises(HarnessError, match="--ray-address, --cpus-per-cell: only with --executor"):
+        ExecutorConfig(ray_address="10.0.0.1:6379", cpus_per_cell=2)
+    with pytest.raises(HarnessError, match="--in-process is for --executor local"):
+        open_executor(ExecutorConfig(executor="ray"), DeviceConfig(), None, in_process=True)
+
+
+def test_without_ray_the_ray_executor_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the ray extra were not installed
+    with pytest.raises(HarnessError) as refused:
+        open_executor(ExecutorConfig(executor="ray"), DeviceConfig(), None, in_process=False)
+    assert str(refused.value) == (
+        "--executor ray needs Ray, which is not installed: pip install 'rnn-harness[ray]'"
+    )
+
+
+def test_the_leaderboard_says_when_throughputs_mix_machine_kinds():
+    rows = [row("gru", "mask", seed, 0.8) for seed in (0, 1)]
+    rows += [row("lstm", "mask", seed, 0.7) for seed in (0, 1)]
+    rows[1]["host"] = {**rows[1]["host"], "cpu": "Another CPU"}
+    text = render(Leaderboard.from_rows(rows), None)
+    assert "**Throughputs mix 2 machine kinds** (M1: A CPU, 2 cores; M2: Another CPU, 2 cores)" in (
+        text
+    )
+    assert "gru / mask M1+M2, lstm / mask M1." in text
+
+    alone = render(Leaderboard.from_rows([r for r in rows if r["architecture"] == "lstm"]), None)
+    assert "machine kinds" not in alone
