@@ -405,6 +405,8 @@ def render(results: dict) -> str:
         f"{verdict(speedup, 1.5)}.",
     ]
     lines += _render_side_by_side(results["side_by_side"])
+    if "ray" in results:  # measured by benchmarks/ray_cost.py
+        lines += _render_ray(results["ray"])
     return "\n".join(lines) + "\n"
 
 
@@ -437,6 +439,45 @@ def _render_side_by_side(rows: list[dict]) -> list[str]:
             + f" | {paired['threads']} | {row['speedup']:.2f}x |"
         )
     return lines
+
+
+def _render_ray(ray: dict) -> list[str]:
+    fixed, side, copies = ray["fixed_cost"], ray["side_by_side"], ray["copies"]
+    local, on_ray = side["local_jobs_2"], side["ray_2_cpus"]
+
+    def seconds(values: list[float]) -> str:
+        return ", ".join(f"{value:.1f}" for value in values)
+
+    return [
+        "",
+        "## Ray executor",
+        "",
+        f"`{ray['command']}` ({ray['seconds'] / 60:.1f} minutes): `--executor ray` against "
+        "`--executor local`, side by side in one process, on a Ray cluster of this machine's "
+        "2 CPUs started by the benchmark.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| one-epoch `{fixed['cell']}` cell in a local worker, s (each run) | "
+        f"{seconds(fixed['local_cell_seconds'])} |",
+        f"| the same cell as a Ray task (fresh worker, data from the object store), s | "
+        f"{seconds(fixed['ray_cell_seconds'])} |",
+        f"| extra cost of a Ray cell (target ≤ 1 s) | {fixed['ray_extra_seconds']:+.2f} s: "
+        f"{verdict(fixed['ray_extra_seconds'], 1.0, higher_is_better=False)} |",
+        f"| starting a local Ray cluster, once per run, s | {ray['cluster_start_seconds']:.1f} |",
+        f"| putting the data in the object store, once per run, s | "
+        f"{ray['data_put_seconds']:.3f} ({ray['data_pickled_bytes'] / 2**20:.1f} MiB) |",
+        f"| `{side['cell']}`, 2 seeds, {side['epochs']} epochs: `--jobs 2`, s | "
+        f"{local['wall_seconds']:.0f} (threads per cell {local['threads']}) |",
+        f"| the same on Ray, 2 CPUs, one per cell, s | {on_ray['wall_seconds']:.0f} "
+        f"(threads per cell {on_ray['threads']}) |",
+        f"| Ray / local wall time | {side['ray_over_local']:.2f} |",
+        f"| same test accuracies | {on_ray['accuracies'] == local['accuracies']} |",
+        f"| {copies['cells']} cells on {copies['nodes']} Ray nodes of this machine (cells per "
+        f"node {copies['cells_per_node']}): nodes holding a copy of the data afterwards "
+        f"(target: one copy per node) | {copies['nodes_holding_the_data']} "
+        f"({copies['data_bytes'] / 2**20:.1f} MiB each) |",
+    ]
 
 
 def main() -> None:

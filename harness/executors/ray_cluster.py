@@ -65,6 +65,7 @@ class RayExecutor:
         self.cells_at_once = 0
         self.connected_here = False
         self.running: dict[Any, tuple[CellSpec, float]] = {}
+        self.data_ref: Any = None  # the data in the object store, once a run has put it there
         self._join()
 
     def _join(self) -> None:
@@ -147,7 +148,7 @@ class RayExecutor:
     ) -> Iterator[tuple[CellSpec, CellOutcome]]:
         import ray
 
-        data_ref = ray.put(data)  # once: every task reads it from its node's object store
+        self.data_ref = ray.put(data)  # once: each node fetches it once, its tasks share it
         task = ray.remote(max_calls=1, max_retries=0)(run_on_node).options(
             num_cpus=self.cpus, num_gpus=self.gpus
         )
@@ -156,7 +157,7 @@ class RayExecutor:
             while waiting or self.running:
                 while waiting and len(self.running) < self.cells_at_once:
                     cell = waiting.popleft()
-                    self.running[task.remote(cell, data_ref)] = (cell, time.perf_counter())
+                    self.running[task.remote(cell, self.data_ref)] = (cell, time.perf_counter())
                 ready, _ = ray.wait(list(self.running), num_returns=1, timeout=WAKE_SECONDS)
                 for ref in ready:
                     cell, started = self.running.pop(ref)
