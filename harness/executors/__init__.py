@@ -8,7 +8,7 @@ only writer of the results file, whichever executor runs the cells.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -61,7 +61,7 @@ class Executor(Protocol):
 
     def outcomes(
         self, cells: list[CellSpec], data: VectorizedData, report: CellReporter
-    ) -> Iterator[tuple[CellSpec, CellOutcome]]:
+    ) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
         """Run ``cells``; yield each with its outcome as it finishes. Leaving early (Ctrl-C,
         an error) stops every cell still running and starts no other."""
         ...

@@ -7,7 +7,7 @@ With several GPUs, each running worker gets a GPU of its own through its
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import Any
@@ -62,7 +62,7 @@ class LocalExecutor:
 
     def outcomes(
         self, cells: list[CellSpec], data: VectorizedData, report: CellReporter
-    ) -> Iterator[tuple[CellSpec, CellOutcome]]:
+    ) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
         placement = {"executor": "local", "jobs": self._device.parallel_cells}
         with _CellPool(self._device.parallel_cells) as pool:
             for cell, outcome in pool.outcomes(lambda cell: self._run(cell, report), cells):
@@ -104,7 +104,7 @@ class _CellPool:
 
     def outcomes(
         self, run_cell: Callable[[CellSpec], CellOutcome], cells: list[CellSpec]
-    ) -> Iterator[tuple[CellSpec, CellOutcome]]:
+    ) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
         if self.executor is None:
             for cell in cells:
                 yield cell, run_cell(cell)

@@ -19,7 +19,7 @@ import math
 import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -145,7 +145,7 @@ class RayExecutor:
 
     def outcomes(
         self, cells: list[CellSpec], data: VectorizedData, report: CellReporter
-    ) -> Iterator[tuple[CellSpec, CellOutcome]]:
+    ) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
         import ray
 
         self.data_ref = ray.put(data)  # once: each node fetches it once, its tasks share it
@@ -166,7 +166,7 @@ class RayExecutor:
         finally:
             self._cancel_running()
 
-    def _time_out(self) -> Iterator[tuple[CellSpec, CellOutcome]]:
+    def _time_out(self) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
         import ray
 
         if self.timeout is None:
