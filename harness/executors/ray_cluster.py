@@ -104,6 +104,8 @@ class RayExecutor:
             )
         except (ConnectionError, RuntimeError, ValueError) as error:
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            if address is None:
+                raise HarnessError(f"starting a Ray cluster here: {first_line}") from None
             raise HarnessError(
                 f"--ray-address {address}: {first_line} (a cluster with token authentication "
                 "also needs RAY_AUTH_MODE=token and its token here: see docs/cluster.md)"
