@@ -155,7 +155,7 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
         }
         for row in done
     )
-    measured = frame.columns.drop(["architecture", "padding"])  # older rows may hold nulls
+    measured = frame.columns.drop(["architecture", "padding", "machine"])  # older rows: nulls
     frame[measured] = frame[measured].apply(pd.to_numeric, errors="coerce")
     grouped = frame.groupby(["architecture", "padding"], sort=False)
     cells = grouped.agg(
