@@ -78,14 +78,15 @@ def cores_per_cell(parallel_cells: int) -> int | None:
 
 
 def visible_gpus() -> list[str]:
-    """The GPUs this process may hand out to workers: those ``CUDA_VISIBLE_DEVICES`` names when
-    it is set, else every GPU that ``nvidia-smi`` or the NVIDIA driver lists."""
+    """The GPUs this process may hand out to workers, as ``CUDA_VISIBLE_DEVICES`` names them:
+    its names when it is set (as many as this machine has GPUs), else ``0`` to ``N - 1``."""
     from harness.preflight import gpus_visible
 
+    found = gpus_visible()
     names = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if names is not None:
-        return [name.strip() for name in names.split(",") if name.strip() not in {"", "-1"}]
-    return [str(index) for index in range(gpus_visible())]
+    if names is None:
+        return [str(index) for index in range(found)]
+    return [name.strip() for name in names.split(",") if name.strip()][:found]
 
 
 def gpus_for_workers(config: DeviceConfig, gpus: list[str]) -> list[str]:

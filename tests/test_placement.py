@@ -3,18 +3,21 @@ belong to one executor, Ray missing, and a leaderboard whose throughputs mix mac
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 
 import pytest
 from test_leaderboard import row
 
-from harness.devices import DeviceConfig, gpus_for_workers
+from harness.cells import TrainingConfig
+from harness.devices import DeviceConfig, gpus_for_workers, visible_gpus
 from harness.errors import HarnessError
 from harness.executors import ExecutorConfig, open_executor
+from harness.executors.local import LocalExecutor
 from harness.leaderboard import Leaderboard, render
+from harness.preflight import gpus_visible
+from harness.registry import load_registry
+from harness.runner import RunOptions, plan_cells, select
+from harness.vectorize import DataConfig, prepare
 
 
 def test_each_running_worker_gets_a_gpu_of_its_own():
@@ -42,27 +45,34 @@ def test_cells_side_by_side_never_share_a_gpu(device, gpus, message):
 
 
 def test_local_workers_are_given_their_gpus_and_record_them(news_dir, tmp_path):
-    out = tmp_path / "out"
-    command = [
-        sys.executable, "-m", "harness", "run", "--data", str(news_dir), "--out", str(out),
-        "--cache-dir", str(tmp_path / "cache"), "--epochs", "1", "--batch-size", "16", "--quiet",
-        "-a", "bag-of-embeddings", "-p", "bucket", "--seeds", "2", "--jobs", "2",
-    ]  # fmt: skip
-    # two GPUs as CUDA_VISIBLE_DEVICES names them; this machine has none, so TensorFlow in
-    # each worker finds no GPU and trains on the CPU, but each worker is given its own
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "3,5"}
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert sorted(row["device"]["cuda_visible_devices"] for row in rows) == ["3", "5"]
-    assert {row["placement"]["executor"] for row in rows} == {"local"}
-
-    one_gpu = {**os.environ, "CUDA_VISIBLE_DEVICES": "0"}
-    refused = subprocess.run(
-        [*command, "--device", "gpu"], env=one_gpu, capture_output=True, text=True, timeout=600
+    """Two GPUs named 3 and 5 (this machine has none, so TensorFlow in each worker finds no
+    GPU and trains on the CPU), two cells at once: each worker is given its own."""
+    options = RunOptions(
+        architectures=("bag-of-embeddings",),
+        paddings=("bucket",),
+        seeds=2,
+        data=DataConfig(source=str(news_dir)),
+        training=TrainingConfig(max_epochs=1, batch_size=16),
+        device=DeviceConfig(parallel_cells=2),
     )
-    assert refused.returncode == 2
-    assert "error: --jobs 2 on GPUs gives each running cell a GPU of its own" in refused.stderr
+    registry = load_registry()
+    data = prepare(options.data, tmp_path / "cache")
+    with LocalExecutor(options.device, None, in_process=False, gpus=["3", "5"]) as executor:
+        cells = plan_cells(
+            options, select(options, registry), registry, data, executor.machine(), options.device
+        )
+        outcomes = [outcome for _, outcome in executor.outcomes(cells, data, lambda *_: None)]
+    assert {outcome.status for outcome in outcomes} == {"done"}
+    assert sorted(outcome.device["cuda_visible_devices"] for outcome in outcomes) == ["3", "5"]
+    assert {outcome.executor["executor"] for outcome in outcomes} == {"local"}
+
+
+def test_a_machine_without_gpus_hands_out_none(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # set, as in many containers; no GPU here
+    if gpus_visible():
+        pytest.skip("this machine has a GPU")
+    assert visible_gpus() == []
+    assert gpus_for_workers(DeviceConfig(parallel_cells=2), visible_gpus()) == []
 
 
 def test_ray_options_belong_to_the_ray_executor():

@@ -33,7 +33,14 @@ WAKE_SECONDS = 0.5  # how often the main thread wakes while cells run side by si
 class LocalExecutor:
     """Worker processes on this machine (or, with ``in_process``, this process itself)."""
 
-    def __init__(self, device: DeviceConfig, timeout: float | None, in_process: bool) -> None:
+    def __init__(
+        self,
+        device: DeviceConfig,
+        timeout: float | None,
+        in_process: bool,
+        gpus: list[str] | None = None,
+    ) -> None:
+        """``gpus``: the GPUs to hand out (default: this machine's, :func:`visible_gpus`)."""
         if in_process and device.parallel_cells > 1:
             raise HarnessError(
                 "--in-process runs one cell at a time; leave out --jobs or set it to 1"
@@ -42,7 +49,9 @@ class LocalExecutor:
         self._device = device
         self.timeout = timeout
         self.in_process = in_process
-        gpus = [] if in_process else gpus_for_workers(device, visible_gpus())
+        if gpus is None:
+            gpus = visible_gpus()
+        gpus = [] if in_process else gpus_for_workers(device, gpus)
         self.free_gpus: queue.SimpleQueue[str] = queue.SimpleQueue()
         for gpu in gpus:
             self.free_gpus.put(gpu)
