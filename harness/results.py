@@ -100,6 +100,7 @@ ROW_DEFAULTS: dict[str, Any] = {
     "cell_wall_seconds": 0.0,
     "versions": {},
     "host": {"cpu": "unknown", "cores": "?", "memory_gb": "?", "gpus": []},
+    "placement": {"executor": "local"},  # rows before the executors ran their cells locally
     "git_commit": None,
     "command": "unknown",
     "run_started_at": "1970-01-01T00:00:00+00:00",
