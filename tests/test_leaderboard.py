@@ -54,6 +54,7 @@ def row(architecture, padding, seed, accuracy, status="done", reason=None, compa
         "cell_wall_seconds": 10.0,
         "versions": {"python": "3.11", "tensorflow": "2.21.0"},
         "host": {"cpu": "A CPU", "cores": 2, "memory_gb": 24, "gpus": []},
+        "placement": {"executor": "local", "jobs": 1},
         "git_commit": "abc",
         "command": "harness run --all",
         "run_started_at": "2026-01-01T00:00:00+00:00",
