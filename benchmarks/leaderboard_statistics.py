@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from harness.statistics import RESAMPLES, bootstrap, shared_ranks
+from harness.report.statistics import RESAMPLES, bootstrap, shared_ranks
 
 TEST_ROWS = 7_600
 SEEDS = 3

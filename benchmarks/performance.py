@@ -39,17 +39,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tutorial_recipe import TUTORIAL_BATCH_SIZE, tutorial_dataset, tutorial_model
 
-from harness import environment
-from harness.cells import CellSpec, TrainingConfig
+from harness.batching.padding import padded_share
+from harness.config import CellSpec, DataConfig, DeviceConfig, RunOptions, TrainingConfig
 from harness.data import load_dataset
-from harness.devices import DeviceConfig
-from harness.leaderboard import training_summary
-from harness.padding import padded_share
-from harness.registry import load_registry
-from harness.runner import RunOptions, run
-from harness.training import EpochTimer, compiled_classifier, train_and_score, weight_averaging
-from harness.vectorize import DataConfig, VectorizedData, prepare
-from harness.worker import run_in_process, run_in_worker
+from harness.data.vectorize import VectorizedData, prepare, source_options
+from harness.execution import environment
+from harness.execution.runner import run
+from harness.execution.worker import run_in_process, run_in_worker
+from harness.plugin.manager import load_registry
+from harness.report.leaderboard import training_summary
+from harness.training.callbacks import EpochTimer, weight_averaging
+from harness.training.fit import compiled_classifier, train_and_score
 
 RECURRENT = ("simple-rnn", "gru", "lstm", "bilstm", "stacked-bilstm")
 PADDINGS = ("none", "mask", "bucket")
@@ -84,7 +84,7 @@ def harness_model(data, architecture, training: TrainingConfig, mask: bool) -> k
 
 
 def time_to_accuracy(data, source: str, registry, training: TrainingConfig) -> list[dict]:
-    raw = load_dataset(source, data.config.source_options())
+    raw = load_dataset(source, source_options(data.config))
     raw_texts = [text for text in raw.train.texts]
     splits = {name: data.source_rows[name] for name in ("train", "validation")}
     rows = []

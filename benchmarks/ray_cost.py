@@ -37,13 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from performance import SIDE_BY_SIDE_EPOCHS, render
 
-from harness.cells import TrainingConfig
-from harness.devices import DeviceConfig
-from harness.executors import ExecutorConfig
-from harness.executors.ray_cluster import RayExecutor
-from harness.registry import load_registry
-from harness.runner import RunOptions, plan_cells, run, select
-from harness.vectorize import DataConfig, VectorizedData, prepare
+from harness.config import DataConfig, DeviceConfig, ExecutorConfig, RunOptions, TrainingConfig
+from harness.data.vectorize import VectorizedData, prepare
+from harness.execution.ray_cluster import RayExecutor
+from harness.execution.runner import plan_cells, run, select
+from harness.plugin.manager import load_registry
 
 FIXED_COST_CELL = ("lstm", "bucket")  # the cell performance.py times in and out of a worker
 SIDE_BY_SIDE_CELL = ("gru", "bucket")

@@ -11,8 +11,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from harness.architecture import Architecture, Params
-from harness.vectorize import fit_vectorizer
+from harness.config import Params
+from harness.data.vectorize import fit_vectorizer
+from harness.model.architecture import Architecture
 
 TUTORIAL_BATCH_SIZE = 16
 TUTORIAL_EMBEDDING_DIM = 64

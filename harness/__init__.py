@@ -3,17 +3,18 @@
 What a plugin author imports lives here: :data:`hookimpl` marks a hook
 implementation, :class:`Architecture` and :class:`HyperParameter` describe what
 the plugin contributes. The hooks themselves are documented in
-:mod:`harness.hookspecs`.
+:mod:`harness.plugin.spec`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from harness.architecture import Architecture, HyperParameter
-from harness.hookspecs import hookimpl
+from harness.config import Params, ParamValue
+from harness.model.architecture import Architecture, HyperParameter
+from harness.plugin import hookimpl
 
 try:
     __version__ = version("rnn-harness")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["Architecture", "HyperParameter", "__version__", "hookimpl"]
+__all__ = ["Architecture", "HyperParameter", "ParamValue", "Params", "__version__", "hookimpl"]

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.architecture import NAME_PATTERN, Architecture
-from harness.model import ModelShape, build_classifier
+from harness.model.architecture import NAME_PATTERN, Architecture
+from harness.model.classifier import ModelShape, build_classifier
 
 TINY_SHAPE = ModelShape(vocabulary_size=40, num_classes=3, embedding_dim=8)
 # Right-padded like every harness batch: two full rows, one with trailing pads.
@@ -26,7 +26,9 @@ TINY_BATCH = np.array([[5, 6, 7, 8], [9, 3, 0, 0], [2, 4, 11, 0]], dtype="int32"
 TINY_LABELS = np.array([0, 1, 2], dtype="int32")
 
 
-def check_architecture(architecture: Architecture, overrides: Mapping[str, Any] = ()) -> None:
+def check_architecture(
+    architecture: Architecture, overrides: Mapping[str, Any] | None = None
+) -> None:
     """Assert that ``architecture`` keeps the plugin contract; raise AssertionError if not.
 
     Checks the name and hyperparameters; then, with and without masking, that the
@@ -35,7 +37,7 @@ def check_architecture(architecture: Architecture, overrides: Mapping[str, Any] 
     """
     assert NAME_PATTERN.match(architecture.name), f"bad name {architecture.name!r}"
     assert architecture.summary.strip(), "summary is empty"
-    params = architecture.resolve(dict(overrides))
+    params = architecture.resolve(dict(overrides or {}))
     for name, value in params.items():
         assert isinstance(value, type(architecture.defaults()[name])), name
     for mask in (False, True):

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness import Architecture, hookimpl
-from harness.architecture import ParamValue
+from harness import Architecture, ParamValue, hookimpl
 
 
 def build_encoder(embedded, params: Mapping[str, ParamValue]):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness import Architecture, HyperParameter, hookimpl
-from harness.architecture import ParamValue
+from harness import Architecture, HyperParameter, ParamValue, hookimpl
 
 
 def build_encoder(embedded, params: Mapping[str, ParamValue]):

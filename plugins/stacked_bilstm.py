@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness import Architecture, HyperParameter, hookimpl
-from harness.architecture import ParamValue
+from harness import Architecture, HyperParameter, ParamValue, hookimpl
 
 
 def build_encoder(embedded, params: Mapping[str, ParamValue]):
     import keras
 
     sequence = embedded
-    for layer in range(params["depth"]):
-        last = layer == params["depth"] - 1
+    depth = int(params["depth"])
+    for layer in range(depth):
+        last = layer == depth - 1
         lstm = keras.layers.LSTM(params["units"], return_sequences=not last)
         sequence = keras.layers.Bidirectional(lstm)(sequence)
     return sequence

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.splits import split_off
-from harness.text import normalize
+from harness.data.splits import split_off
+from harness.data.text import normalize
 
 TEST_ROWS = 2_500  # sampling error of one accuracy near 87 %: sqrt(.87 * .13 / 2500) = 0.7 points
 SEED = 2015

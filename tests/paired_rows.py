@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.predictions import RowPredictions
-from harness.results import SCHEMA_VERSION
+from harness.results.predictions import RowPredictions
+from harness.results.schema import SCHEMA_VERSION
 
 LABELS = 4
 

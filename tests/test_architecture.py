@@ -1,8 +1,8 @@
 import pytest
 
 from harness import Architecture, HyperParameter
-from harness.architecture import HyperParameterError, parse_overrides
 from harness.errors import UnknownNameError
+from harness.model.architecture import HyperParameterError, parse_overrides
 
 
 def encoder(embedded, params):

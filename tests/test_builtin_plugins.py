@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.registry import load_registry
+from harness.plugin.manager import load_registry
 
 REGISTRY = load_registry()
 
@@ -13,7 +13,7 @@ def test_built_in_keeps_the_contract(name, architecture_contract):
 
 
 def test_stacked_bilstm_depth_is_a_hyperparameter(architecture_contract):
-    from harness.model import ModelShape, build_classifier
+    from harness.model.classifier import ModelShape, build_classifier
 
     stacked = REGISTRY.architecture("stacked-bilstm").item
     architecture_contract(stacked, {"depth": 3})

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from paired_rows import correctness, rows_with_predictions
 
 from harness.cli import main
-from harness.compare import WITHIN_NOISE, WORSE, compare, load_side
-from harness.results import append_row
+from harness.report.compare import WITHIN_NOISE, WORSE, compare, load_side
+from harness.results.log import append_row
 
 ROWS = 2_000
 

@@ -5,9 +5,10 @@ import subprocess
 
 import pytest
 
-from harness import environment
-from harness.devices import DeviceConfig, configure, cores_per_cell
+from harness.config import DeviceConfig
 from harness.errors import HarnessError
+from harness.execution import environment
+from harness.execution.devices import configure, cores_per_cell
 
 
 @pytest.mark.parametrize("device", ["tpu", "gpu:x", "cpu:0", "gpu:"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import hookspecs
+from harness.plugin import spec as hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = [

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from paired_rows import rows_with_predictions
 
-from harness.leaderboard import Leaderboard, render
-from harness.markdown import escape
-from harness.results import ResultsWarning, append_row, read_rows
+from harness.report.leaderboard import Leaderboard, render
+from harness.report.markdown import escape
+from harness.results.log import ResultsWarning, append_row, read_rows
 
 
 def row(architecture, padding, seed, accuracy, status="done", reason=None, comparison="c1"):

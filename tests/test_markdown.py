@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from harness.markdown import escape
+from harness.report.markdown import escape
 
 PARSER = MarkdownIt("commonmark").enable("table")
 HOSTILE = [

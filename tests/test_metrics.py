@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness.training import cross_entropy, macro_f1
+from harness.training.metrics import cross_entropy, macro_f1
 
 
 def test_macro_f1_and_cross_entropy_by_hand():

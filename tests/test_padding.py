@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness.padding import (
+from harness.batching.padding import (
     BUCKET,
     MASK,
     NO_PADDING_MASK,
@@ -11,7 +11,7 @@ from harness.padding import (
     bucket_boundaries,
     padded_share,
 )
-from harness.vectorize import VectorizedSplit
+from harness.data.vectorize import VectorizedSplit
 
 
 def split_of(rows: list[list[int]]) -> VectorizedSplit:

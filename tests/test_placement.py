@@ -8,16 +8,16 @@ import sys
 import pytest
 from test_leaderboard import row
 
-from harness.cells import TrainingConfig
-from harness.devices import DeviceConfig, gpus_for_workers, visible_gpus
+from harness.config import DataConfig, DeviceConfig, ExecutorConfig, RunOptions, TrainingConfig
+from harness.data.vectorize import prepare
 from harness.errors import HarnessError
-from harness.executors import ExecutorConfig, open_executor
-from harness.executors.local import LocalExecutor
-from harness.leaderboard import Leaderboard, render
-from harness.preflight import gpus_visible
-from harness.registry import load_registry
-from harness.runner import RunOptions, plan_cells, select
-from harness.vectorize import DataConfig, prepare
+from harness.execution.devices import gpus_for_workers, visible_gpus
+from harness.execution.executor import open_executor
+from harness.execution.local import LocalExecutor
+from harness.execution.preflight import gpus_visible
+from harness.execution.runner import plan_cells, select
+from harness.plugin.manager import load_registry
+from harness.report.leaderboard import Leaderboard, render
 
 
 def test_each_running_worker_gets_a_gpu_of_its_own():

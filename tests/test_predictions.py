@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.cells import CellSpec, TrainingConfig
-from harness.devices import DeviceConfig
-from harness.padding import BUCKET
-from harness.predictions import RowPredictions, fingerprint_test_rows, stored_predictions
-from harness.registry import load_registry
-from harness.training import batches_in_known_order, train_and_score
-from harness.vectorize import DataConfig, prepare
+from harness.batching.padding import BUCKET
+from harness.config import CellSpec, DataConfig, DeviceConfig, TrainingConfig
+from harness.data.vectorize import prepare
+from harness.plugin.manager import load_registry
+from harness.results.predictions import RowPredictions, fingerprint_test_rows, stored_predictions
+from harness.training.fit import batches_in_known_order, train_and_score
 
 
 @pytest.mark.parametrize("classes", [4, 300])

@@ -19,11 +19,9 @@ import pytest
 from conftest import write_distribution
 from test_run import FAULTY_PLUGINS, rows_of, started_as_from_a_terminal
 
-from harness.cells import TrainingConfig
+from harness.config import DataConfig, ExecutorConfig, RunOptions, TrainingConfig
 from harness.errors import HarnessError
-from harness.executors import ExecutorConfig
-from harness.runner import RunOptions, run
-from harness.vectorize import DataConfig
+from harness.execution.runner import run
 
 ray = pytest.importorskip("ray", reason="the ray extra: pip install 'rnn-harness[ray]'")
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from harness.errors import UnknownNameError
-from harness.registry import BLOCK_ENV_VAR, load_registry
+from harness.plugin.manager import BLOCK_ENV_VAR, load_registry
 
 BUILT_INS = {"simple-rnn", "gru", "lstm", "bilstm", "stacked-bilstm", "bag-of-embeddings"}
 
@@ -125,7 +125,7 @@ PADDING_PLUGIN = """
 from dataclasses import dataclass
 
 from harness import hookimpl
-from harness.padding import PadToLongestInBatch
+from harness.batching.padding import PadToLongestInBatch
 
 @hookimpl
 def harness_padding_strategies():

@@ -18,7 +18,7 @@ import pytest
 from markdown_it import MarkdownIt
 from test_run import FAULTY_PLUGINS, rows_of
 
-from harness.results import SCHEMA_VERSION
+from harness.results.schema import SCHEMA_VERSION
 
 TINY = ("-a", "bag-of-embeddings", "-p", "none", "--in-process", "--threads", "1")
 HEADINGS = [

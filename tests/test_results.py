@@ -17,16 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.errors import HarnessError
-from harness.leaderboard import Leaderboard, render
-from harness.results import (
-    SCHEMA_VERSION,
-    Measurements,
-    ResultRow,
-    ResultsWarning,
-    append_row,
-    finished_configs,
-    read_rows,
-)
+from harness.report.leaderboard import Leaderboard, render
+from harness.results.log import ResultsWarning, append_row, finished_configs, read_rows
+from harness.results.schema import SCHEMA_VERSION, Measurements, ResultRow
 
 
 def complete_row(config_hash: str = "h0", reason: str | None = None) -> dict:
@@ -242,7 +235,7 @@ def test_concurrent_writers_never_lose_a_row(writers, cut_first):
 WRITER = """
 import sys
 from pathlib import Path
-from harness.results import append_row
+from harness.results.log import append_row
 
 path, count, name = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 for index in range(count):

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.results import Measurements, ResultRow
+from harness.results.schema import Measurements, ResultRow
 
 FAULTY_PLUGINS = {
     "exploding": """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.statistics import (
+from harness.report.statistics import (
     Interval,
     PairedComparison,
     bootstrap,

@@ -6,19 +6,16 @@ import keras
 import numpy as np
 import pytest
 
-import harness.training
-from harness.architecture import Architecture
-from harness.cells import TrainingConfig
-from harness.padding import MASK
-from harness.registry import load_registry
-from harness.training import (
-    EarlyStoppingAboveChance,
-    chance_accuracy,
-    compiled_classifier,
-    weight_averaging,
-)
-from harness.vectorize import OOV_TOKEN_ID, DataConfig, VectorizedData, prepare
-from harness.word_dropout import WordDropout
+import harness.training.fit
+from harness.batching.padding import MASK
+from harness.config import DataConfig, TrainingConfig
+from harness.data.vectorize import OOV_TOKEN_ID, VectorizedData, prepare
+from harness.model.architecture import Architecture
+from harness.model.word_dropout import WordDropout
+from harness.plugin.manager import load_registry
+from harness.training.callbacks import EarlyStoppingAboveChance, weight_averaging
+from harness.training.fit import compiled_classifier
+from harness.training.metrics import chance_accuracy
 
 
 def test_word_dropout_replaces_words_only_in_training_and_never_padding():
@@ -143,5 +140,5 @@ def test_building_the_training_state_first_leaves_training_as_it_was(data, gru, 
         return model.fit(train, epochs=1, shuffle=False, verbose=0).history["loss"]
 
     built_first = first_epoch_losses()
-    monkeypatch.setattr(harness.training, "build_training_state", lambda model: None)
+    monkeypatch.setattr(harness.training.fit, "build_training_state", lambda model: None)
     assert first_epoch_losses() == built_first

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from news_data import news_rows, write_news_csv
 
-from harness import vectorize
+from harness.config import DataConfig
+from harness.data import vectorize
+from harness.data.splits import split_off, stratified_sample
+from harness.data.vectorize import prepare
 from harness.errors import HarnessError
-from harness.splits import split_off, stratified_sample
-from harness.vectorize import DataConfig, prepare
 
 
 def test_stratified_sample_keeps_class_shares_and_is_seeded():

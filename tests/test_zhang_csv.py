@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from harness.data import SourceOptions, TextDataset, open_source
+from harness.data.text import normalize
 from harness.errors import DataError
-from harness.text import normalize
 
 CLASSES = "World\nSports\nBusiness\nSci/Tech\n"
 

@@ -8,8 +8,8 @@ import numpy as np
 from tabulate import tabulate
 
 from harness.data import SourceOptions, TextDataset, load_dataset
-from harness.text import normalize
-from harness.vectorize import OOV_TOKEN_ID, fit_vectorizer
+from harness.data.text import normalize
+from harness.data.vectorize import OOV_TOKEN_ID, fit_vectorizer
 
 PERCENTILES = (50, 90, 99, 100)
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from harness.config import DEFAULT_SOURCE
 from harness.data.dataset import SourceOptions
 from harness.data.zhang_csv import ZhangCsvSource
 
-NAME = "ag-news-sample"
+NAME = DEFAULT_SOURCE
 
 
 def sample_directory() -> Path:

@@ -1,0 +1,183 @@
+"""Padding strategies: how vectorised rows of different lengths become batches.
+
+Every strategy pads on the right with token id 0 (the fused cuDNN kernels of
+LSTM and GRU on a GPU require right padding) and returns a ``tf.data`` pipeline
+of ``(token_ids, labels)`` batches. The core's three strategies are contributed
+through the same hook as a third party's (:func:`harness_padding_strategies`).
+
+- ``none``: pad each batch to its longest row; the model sees the pads.
+- ``mask``: pad each batch to its longest row; the embedding masks the pads.
+- ``bucket``: group rows of similar length, then pad and mask.
+
+Timing note: the pipelines turn tf.data autotuning off and prefetch a fixed
+number of batches. With autotuning on, ``fit()`` on a small CPU sometimes stalls
+at the end of an epoch, which inflates epoch times by up to 2x.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from harness.plugin import hookimpl
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    from harness.data.vectorize import VectorizedSplit
+
+PREFETCH_BATCHES = 4
+ROWS_PER_BUCKET_IN_BATCHES = 2  # padded share 0.09 on the AG News sample at batch 128
+
+
+@runtime_checkable
+class PaddingStrategy(Protocol):
+    """What a padding strategy provides (see ``harness_padding_strategies``)."""
+
+    @property
+    def name(self) -> str:
+        """Unique among the registered strategies: lower-case words joined by '-'."""
+        ...
+
+    @property
+    def summary(self) -> str:
+        """One line for ``harness list``."""
+        ...
+
+    @property
+    def masks(self) -> bool:
+        """Whether the embedding masks the padding (``mask_zero``)."""
+        ...
+
+    def batches(
+        self,
+        split: VectorizedSplit,
+        batch_size: int,
+        *,
+        training_lengths: np.ndarray,
+        shuffle_seed: int | None = None,
+    ) -> tf.data.Dataset:
+        """Batch ``split``: shuffled with ``shuffle_seed`` each epoch, or in a fixed order if None.
+
+        ``training_lengths`` are the row lengths of the training split, from which
+        a strategy may derive its settings (so validation and test batches are
+        formed the same way as training batches).
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class PadToLongestInBatch:
+    """Consecutive rows form a batch, padded on the right to its longest row."""
+
+    name: str
+    summary: str
+    masks: bool
+
+    def batches(
+        self,
+        split: VectorizedSplit,
+        batch_size: int,
+        *,
+        training_lengths: np.ndarray,
+        shuffle_seed: int | None = None,
+    ) -> tf.data.Dataset:
+        rows = _rows(split, shuffle_seed)
+        return _finish(rows.padded_batch(batch_size), shuffled=shuffle_seed is not None)
+
+
+@dataclass(frozen=True)
+class BucketByLength:
+    """Rows are grouped into length buckets, then batched and padded within a bucket.
+
+    Bucket boundaries are quantiles of the training lengths, as many as leave
+    every bucket about :data:`ROWS_PER_BUCKET_IN_BATCHES` full batches of rows,
+    so that few batches are partial.
+    """
+
+    name: str = "bucket"
+    summary: str = "group rows of similar length, then pad each batch to its longest and mask"
+    masks: bool = True
+
+    def batches(
+        self,
+        split: VectorizedSplit,
+        batch_size: int,
+        *,
+        training_lengths: np.ndarray,
+        shuffle_seed: int | None = None,
+    ) -> tf.data.Dataset:
+        import tensorflow as tf
+
+        boundaries = bucket_boundaries(training_lengths, batch_size)
+        rows = _rows(split, shuffle_seed)
+        batched = rows.bucket_by_sequence_length(
+            element_length_func=lambda token_ids, label: tf.shape(token_ids)[0],
+            bucket_boundaries=boundaries,
+            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+        )
+        if shuffle_seed is not None:  # buckets fill in turn; mix their batches
+            batched = batched.shuffle(64, seed=shuffle_seed, reshuffle_each_iteration=True)
+        return _finish(batched, shuffled=shuffle_seed is not None)
+
+
+def bucket_boundaries(training_lengths: np.ndarray, batch_size: int) -> list[int]:
+    """Bucket boundaries (exclusive upper lengths) at quantiles of the training lengths."""
+    lengths = np.asarray(training_lengths)
+    bucket_count = max(1, len(lengths) // (batch_size * ROWS_PER_BUCKET_IN_BATCHES))
+    quantiles = np.linspace(0, 1, bucket_count + 1)[1:-1]
+    cuts = np.unique(np.ceil(np.quantile(lengths, quantiles)).astype(int) + 1)
+    return [int(cut) for cut in cuts if lengths.min() < cut <= lengths.max()]
+
+
+def padded_share(batches: tf.data.Dataset) -> float:
+    """Padding tokens / all tokens fed, over one pass of ``batches`` (token id 0 is padding)."""
+    padding = total = 0
+    for token_ids, _ in batches.as_numpy_iterator():
+        padding += int(np.count_nonzero(token_ids == 0))
+        total += token_ids.size
+    return padding / total if total else 0.0
+
+
+def _rows(split: VectorizedSplit, shuffle_seed: int | None) -> tf.data.Dataset:
+    import tensorflow as tf
+
+    token_ids = tf.constant(split.token_ids)
+    starts = np.concatenate([[0], np.cumsum(split.lengths)[:-1]]).astype("int64")
+    rows = (
+        tf.data.Dataset.from_tensor_slices((starts, split.lengths.astype("int64"), split.labels))
+        .map(lambda start, length, label: (token_ids[start : start + length], label))
+        .cache()
+    )
+    if shuffle_seed is not None:
+        rows = rows.shuffle(len(split.labels), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return rows
+
+
+def _finish(batched: tf.data.Dataset, *, shuffled: bool) -> tf.data.Dataset:
+    import tensorflow as tf
+
+    if not shuffled:  # the same batches every pass: keep them
+        batched = batched.cache()
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.deterministic = True
+    return batched.prefetch(PREFETCH_BATCHES).with_options(options)
+
+
+NO_PADDING_MASK = PadToLongestInBatch(
+    name="none", summary="pad each batch to its longest row; the model sees the pads", masks=False
+)
+MASK = PadToLongestInBatch(
+    name="mask",
+    summary="pad each batch to its longest row; the embedding masks the pads",
+    masks=True,
+)
+BUCKET = BucketByLength()
+
+
+@hookimpl
+def harness_padding_strategies() -> list[PaddingStrategy]:
+    return [NO_PADDING_MASK, MASK, BUCKET]

@@ -1,0 +1,109 @@
+"""Device setup, in one place: which device, GPU memory growth, precision, threads, determinism,
+and how many cells share the machine at once.
+
+:func:`configure` must run before TensorFlow builds its first op, so the harness
+calls it at the start of every cell's worker. Everything it did is returned and
+recorded with the cell's result. A machine without a GPU runs everything on CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from typing import Any
+
+from harness.config import DeviceConfig
+from harness.errors import HarnessError
+
+
+def configure(config: DeviceConfig) -> dict[str, Any]:
+    """Apply ``config`` to TensorFlow and return what was set up, for the result row."""
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:  # the tutorial's advice: take GPU memory as needed, not all at once
+        tf.config.experimental.set_memory_growth(gpu, True)
+    chosen = _choose(config.device, gpus)
+    visible = [gpus[chosen]] if chosen is not None else []
+    tf.config.set_visible_devices(visible, "GPU")
+    threads = config.threads or cores_per_cell(config.parallel_cells)
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.mixed_precision.set_global_policy(
+        "mixed_float16" if config.mixed_precision else "float32"
+    )
+    return {
+        **asdict(config),
+        "used": f"GPU:{chosen}" if chosen is not None else "CPU",
+        "threads_used": threads,  # None: TensorFlow's own choice
+        "gpus_found": len(gpus),
+        # which of the machine's GPUs this process was given (by --jobs or by Ray); None: all
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "gpu_name": _gpu_name(gpus[chosen]) if chosen is not None else None,
+        "precision_policy": keras.mixed_precision.global_policy().name,
+    }
+
+
+def cores_per_cell(parallel_cells: int) -> int | None:
+    """The threads each of ``parallel_cells`` workers gets; None (TensorFlow decides) for one."""
+    if parallel_cells == 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // parallel_cells)
+
+
+def visible_gpus() -> list[str]:
+    """The GPUs this process may hand out to workers, as ``CUDA_VISIBLE_DEVICES`` names them:
+    its names when it is set (as many as this machine has GPUs), else ``0`` to ``N - 1``."""
+    from harness.execution.preflight import gpus_visible
+
+    found = gpus_visible()
+    names = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if names is None:
+        return [str(index) for index in range(found)]
+    return [name.strip() for name in names.split(",") if name.strip()][:found]
+
+
+def gpus_for_workers(config: DeviceConfig, gpus: list[str]) -> list[str]:
+    """The GPUs to hand out, one to each of ``config.parallel_cells`` running workers (as its
+    ``CUDA_VISIBLE_DEVICES``); empty when the workers keep this process's view of the GPUs.
+
+    Cells side by side never share a GPU: two cells on one GPU would each measure half its
+    throughput, and the second could run out of GPU memory, so too few GPUs is refused.
+    """
+    kind, _, index = config.device.partition(":")
+    jobs = config.parallel_cells
+    if jobs == 1 or kind == "cpu" or (kind == "auto" and not gpus):
+        return []
+    if index:
+        raise HarnessError(
+            f"--device {config.device} puts every cell on GPU {index}, so --jobs {jobs} cells "
+            "would share it; use --device gpu to give each running cell a GPU of its own"
+        )
+    if len(gpus) < jobs:
+        raise HarnessError(
+            f"--jobs {jobs} on GPUs gives each running cell a GPU of its own, and this machine "
+            f"has {len(gpus)}: use --jobs {len(gpus) or 1}, or --device cpu"
+        )
+    return gpus
+
+
+def _choose(device: str, gpus: list[Any]) -> int | None:
+    kind, _, index = device.partition(":")
+    if kind == "cpu" or (kind == "auto" and not gpus):
+        return None
+    if not gpus:
+        raise HarnessError(f"--device {device}: TensorFlow finds no GPU on this machine")
+    chosen = int(index or 0)
+    if chosen >= len(gpus):
+        raise HarnessError(f"--device {device}: only {len(gpus)} GPU(s) found")
+    return chosen
+
+
+def _gpu_name(gpu: Any) -> str | None:
+    import tensorflow as tf
+
+    return tf.config.experimental.get_device_details(gpu).get("device_name")

@@ -1,0 +1,217 @@
+"""``harness run``: expand the matrix of cells, run what is not done, record every outcome.
+
+Each finished cell appends its row to ``<out>/results.jsonl`` at once, so an
+interrupted run (even by SIGKILL) loses at most the cell in progress; running
+the same command again re-runs only the cells without a finished row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from harness.config import (
+    CellSpec,
+    DeviceConfig,
+    Params,
+    RunOptions,
+)
+from harness.data.vectorize import VectorizedData, prepare
+from harness.errors import HarnessError, UnknownNameError
+from harness.execution import environment
+from harness.execution.executor import open_executor
+from harness.execution.preflight import check_output_directory
+from harness.execution.worker import CellOutcome
+from harness.model.architecture import parse_overrides
+from harness.plugin.manager import Registry, load_registry
+from harness.results.log import RESULTS_FILE, append_row, finished_configs, read_rows
+from harness.results.schema import SCHEMA_VERSION, ResultRow
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The validated choice of a run: hyperparameters per architecture, and padding strategies."""
+
+    params: dict[str, Params]
+    paddings: tuple[str, ...]
+
+
+def select(options: RunOptions, registry: Registry) -> Selection:
+    """Check names, overrides and seeds before any data is loaded; raise a clear error."""
+    architectures = options.architectures or tuple(sorted(registry.architectures))
+    paddings = options.paddings or tuple(sorted(registry.padding_strategies))
+    for name in paddings:
+        registry.padding_strategy(name)
+    overrides = parse_overrides(list(options.overrides))
+    for name, values in overrides.items():  # every architecture named, in the run or not
+        if name not in registry.architectures:
+            raise UnknownNameError("architecture in --set", name, registry.architectures)
+        registry.architecture(name).item.resolve(values)
+    if options.seeds < 1:
+        raise HarnessError("--seeds must be at least 1")
+    params = {
+        name: registry.architecture(name).item.resolve(overrides.get(name, {}))
+        for name in architectures
+    }
+    return Selection(params, paddings)
+
+
+def plan_cells(
+    options: RunOptions,
+    selection: Selection,
+    registry: Registry,
+    data: VectorizedData,
+    machine: dict[str, Any],
+    device: DeviceConfig,
+) -> list[CellSpec]:
+    """The matrix: architecture x padding strategy x seed, on ``machine`` with ``device``.
+
+    The executor says what ``machine`` is (this machine; on Ray, the resources each cell
+    asks for), and it is part of each cell's configuration (docs/results.md).
+    """
+    cells = []
+    for name, params in selection.params.items():
+        source = registry.architecture(name).source
+        plugin = {
+            "name": source.name,
+            "distribution": source.distribution,
+            "version": source.version,
+        }
+        for padding in selection.paddings:
+            for seed in range(options.seeds):
+                cells.append(
+                    CellSpec(
+                        architecture=name,
+                        params=params,
+                        padding=padding,
+                        seed=seed,
+                        training=options.training,
+                        device=device,
+                        data=data.describe(),
+                        data_cache_path=str(data.cache_path),
+                        plugin=plugin,
+                        machine=machine,
+                        summary=registry.architecture(name).item.summary,
+                    )
+                )
+    return cells
+
+
+def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
+    """Run every cell of ``options`` that has no finished row; return the rows written.
+
+    Everything that could fail after training is checked first: names, overrides,
+    devices, the output directory and the results already there.
+    """
+    registry = load_registry()
+    for plugin in registry.failed_plugins:
+        say(f"warning: {plugin.describe()} failed to load and is left out: {plugin.error}")
+    selection = select(options, registry)
+    check_output_directory(options.out_dir)
+    results_path = options.out_dir / RESULTS_FILE
+    rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
+    executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
+    data = prepare(options.data, options.cache_dir)
+    cells = plan_cells(options, selection, registry, data, executor.machine(), executor.device())
+    done = set() if options.force else finished_configs(rows)
+    todo = [cell for cell in cells if cell.config_hash() not in done]
+    say(
+        f"{len(cells)} cells ({len(cells) - len(todo)} already finished, {len(todo)} to run); "
+        f"data: {data.config.source} ({len(data.train)} train / {len(data.validation)} "
+        f"validation / {len(data.test)} test rows); results: {results_path}"
+    )
+    for note in data.notes:
+        say(f"note: {note}")
+    run_started = _utc_now()
+    clock_started = time.perf_counter()
+    written: list[ResultRow] = []
+    # a live bar on a terminal; in logs (or with --quiet) the one line per cell says where we are
+    progress = tqdm(total=len(todo), unit="cell", disable=True if options.quiet else None)
+
+    def report(cell: CellSpec, line: str) -> None:
+        if not options.quiet:
+            progress.write(f"  {cell.label}: {line}")
+
+    with progress, executor, closing(executor.outcomes(todo, data, report)) as outcomes:
+        for number, (cell, outcome) in enumerate(outcomes, start=1):
+            row = result_row(cell, outcome, options.command, run_started, results_path)
+            append_row(results_path, row)
+            written.append(row)
+            progress.update()
+            elapsed = time.perf_counter() - clock_started
+            left = elapsed / number * (len(todo) - number)
+            with tqdm.external_write_mode():  # keeps a live bar below the line
+                say(
+                    f"[{number}/{len(todo)}, {_minutes(elapsed)} elapsed, ~{_minutes(left)} left] "
+                    + _summary(cell, outcome)
+                )
+    return written
+
+
+def result_row(
+    cell: CellSpec, outcome: CellOutcome, command: str, run_started: str, results_path: Path
+) -> ResultRow:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "config_hash": cell.config_hash(),
+        "comparison": comparison_key(cell),
+        "status": outcome.status,  # type: ignore[typeddict-item]
+        "reason": outcome.reason,
+        "architecture": cell.architecture,
+        "padding": cell.padding,
+        "seed": cell.seed,
+        "params": cell.params,
+        "plugin": cell.plugin,
+        "summary": cell.summary,
+        "training": cell.configuration()["training"],
+        "data": cell.data,
+        "device": {**cell.configuration()["device"], **outcome.device},
+        "measurements": outcome.measurements,  # type: ignore[typeddict-item]
+        "cell_wall_seconds": round(outcome.wall_seconds, 3),
+        "versions": environment.versions(),
+        "host": outcome.node or environment.host(),  # where the cell ran
+        "placement": outcome.executor,
+        "git_commit": environment.git_commit(ignoring=results_path),
+        "command": command,
+        "run_started_at": run_started,
+        "finished_at": _utc_now(),
+    }
+
+
+def comparison_key(cell: CellSpec) -> str:
+    """Cells with the same key are comparable: same data, training, device and machine."""
+    config = cell.configuration()
+    shared = {key: config[key] for key in ("data", "training", "device", "machine")}
+    return hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _summary(cell: CellSpec, outcome: CellOutcome) -> str:
+    text = f"{cell.label}: {outcome.status}"
+    if outcome.measurements:
+        m = outcome.measurements
+        text += (
+            f", test accuracy {m['test_accuracy']:.4f}, {m['train_examples_per_second']:.0f} "
+            f"examples/s, {m['epochs_run']} epochs"
+        )
+    if outcome.reason:
+        text += f" ({outcome.reason})"
+    return text + f" [{outcome.wall_seconds:.0f} s]"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,235 @@
+"""Running one cell, in a worker process of its own (the default) or in this process.
+
+Isolation: each cell runs in a fresh Python process, so one cell's crash, hang,
+out-of-memory or leaked GPU memory cannot take the others down. The parent
+enforces the per-cell timeout by killing the worker's whole process group, and
+a worker whose parent dies, however it dies, kills itself.
+``python -m harness.execution.worker SPEC RESULT`` is the worker's entry point.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.config import CellSpec, DeviceConfig
+
+if TYPE_CHECKING:
+    from harness.data.vectorize import VectorizedData
+
+LineReporter = Callable[[str], None]
+EPOCH_PREFIX = "epoch "
+OUTPUT_TAIL_LINES = 15
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """How a cell ended and, when it trained, what it measured; where it ran when that was
+    not this machine (``node``, as :func:`harness.execution.environment.host` describes
+    it there), and how the executor placed it (``executor``)."""
+
+    status: str
+    reason: str | None
+    measurements: dict[str, Any] | None
+    device: dict[str, Any]
+    wall_seconds: float
+    node: dict[str, Any] | None = None
+    executor: dict[str, Any] = field(default_factory=dict)
+
+
+_running_workers: set[subprocess.Popen] = set()
+_running_workers_lock = threading.Lock()
+
+
+def run_in_worker(
+    spec: CellSpec,
+    timeout: float | None,
+    report: LineReporter,
+    environment: dict[str, str] | None = None,
+) -> CellOutcome:
+    """Run ``spec`` in a fresh process; epoch lines go to ``report`` as they come.
+
+    ``environment`` adds variables to the worker's (e.g. its own ``CUDA_VISIBLE_DEVICES``).
+    Safe to call from several threads at once. If the wait is interrupted (Ctrl-C), the
+    worker is killed before the interruption propagates: it never outlives its caller.
+    """
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="rnn-harness-cell-") as scratch:
+        spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
+        spec_path.write_text(spec.to_json())
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "harness.execution.worker", str(spec_path), str(result_path)],
+            stdin=subprocess.PIPE,  # never written: it closes when this process dies
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, killed whole on timeout
+            env={
+                **os.environ,
+                "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+                **(environment or {}),
+            },
+        )
+        with _running_workers_lock:
+            _running_workers.add(worker)
+        tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
+        reader = threading.Thread(target=_relay, args=(worker, report, tail), daemon=True)
+        reader.start()
+        try:
+            _wait_for(worker, timeout)
+        except subprocess.TimeoutExpired:
+            _kill(worker)
+            reader.join(timeout=5)
+            return CellOutcome(
+                "timeout",
+                f"killed after the per-cell timeout of {timeout:g} s",
+                None,
+                {},
+                time.perf_counter() - started,
+            )
+        except BaseException:
+            _kill(worker)
+            raise
+        finally:
+            with _running_workers_lock:
+                _running_workers.discard(worker)
+        reader.join(timeout=5)
+        wall = time.perf_counter() - started
+        if result_path.exists():
+            result = json.loads(result_path.read_text())
+            return CellOutcome(**result, wall_seconds=wall)
+        return CellOutcome("crash", _death_reason(worker.returncode, tail), None, {}, wall)
+
+
+def _wait_for(worker: subprocess.Popen, timeout: float | None) -> None:
+    """Wait until ``worker`` exits; raise ``TimeoutExpired`` after ``timeout`` seconds.
+
+    Python runs signal handlers in the main thread only. Without a timeout, ``Popen.wait``
+    blocks in ``waitpid``, and a Ctrl-C that the operating system hands to another thread
+    is not seen until the worker ends; with one, it polls and sees it within 50 ms.
+    """
+    worker.wait(timeout=math.inf if timeout is None else timeout)
+
+
+def kill_running_workers() -> None:
+    """Kill every worker still running, for a caller that stops waiting on them (Ctrl-C)."""
+    with _running_workers_lock:
+        workers = list(_running_workers)
+    for worker in workers:
+        _kill(worker)
+
+
+def _kill(worker: subprocess.Popen) -> None:
+    """Kill the worker's whole process group and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+
+
+def run_in_process(spec: CellSpec, report: LineReporter) -> CellOutcome:
+    """Run ``spec`` here, for debugging and fast tests: no isolation, no timeout, and the
+    device settings of the first cell hold for the whole process."""
+    started = time.perf_counter()
+    result = train_cell(spec, report)
+    return CellOutcome(**result, wall_seconds=time.perf_counter() - started)
+
+
+_configured_device: dict[str, Any] | None = None
+
+
+def configure_this_process(device: DeviceConfig) -> dict[str, Any]:
+    """Apply ``device`` to TensorFlow in this process and return what was set up.
+
+    TensorFlow takes its device settings once a process, before it first runs an op,
+    so only the first call applies its settings; later calls return the first's.
+    """
+    global _configured_device
+    if _configured_device is None:
+        from harness.execution.devices import configure
+
+        _configured_device = configure(device)
+    return _configured_device
+
+
+def train_cell(
+    spec: CellSpec, report: LineReporter, data: VectorizedData | None = None
+) -> dict[str, Any]:
+    """Configure the device, load the plugins and the data (``data``, or the cached copy at
+    ``spec.data_cache_path``), train; never raises."""
+    device: dict[str, Any] = {}
+    try:
+        from harness.data.vectorize import load_prepared
+        from harness.plugin.manager import load_registry
+        from harness.training.fit import Diverged, train_and_score
+
+        device = configure_this_process(spec.device)
+        if data is None:
+            data = load_prepared(Path(spec.data_cache_path))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            measurements = train_and_score(spec, data, load_registry(), report)
+        return {"status": "done", "reason": None, "measurements": measurements, "device": device}
+    except Diverged as diverged:
+        return {
+            "status": "diverged",
+            "reason": str(diverged),
+            "measurements": None,
+            "device": device,
+        }
+    except Exception as error:  # a failing cell is a row, not a crash
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        reason = f"{type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
+        return {"status": "error", "reason": reason, "measurements": None, "device": device}
+
+
+def _relay(worker: subprocess.Popen, report: LineReporter, tail: collections.deque[str]) -> None:
+    assert worker.stdout is not None
+    for line in worker.stdout:
+        line = line.rstrip()
+        tail.append(line)
+        if line.startswith(EPOCH_PREFIX):
+            report(line)
+
+
+def _death_reason(returncode: int, tail: collections.deque[str]) -> str:
+    if returncode < 0:
+        how = f"worker killed by {signal.Signals(-returncode).name}"
+        if -returncode == signal.SIGKILL:
+            how += " (out of memory?)"
+    else:
+        how = f"worker exited with code {returncode} and no result"
+    last = [line for line in tail if line.strip()][-3:]
+    return how + (f"; last output: {' / '.join(last)}" if last else "")
+
+
+def main(spec_path: str, result_path: str) -> None:
+    threading.Thread(target=_die_with_parent, daemon=True).start()
+    spec = CellSpec.from_json(Path(spec_path).read_text())
+    result = train_cell(spec, lambda line: print(line, flush=True))
+    Path(result_path).write_text(json.dumps(result, default=float))
+
+
+def _die_with_parent() -> None:
+    """Kill this worker's process group once the parent's end of stdin closes: a harness
+    killed by SIGKILL leaves no worker training on behind it."""
+    sys.stdin.read()
+    os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,53 @@
+"""The classifier every architecture is scored in: shared input, embedding and head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from harness.config import Params
+from harness.model.architecture import Architecture
+
+if TYPE_CHECKING:
+    import keras
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What the core fixes for every model of a comparison."""
+
+    vocabulary_size: int
+    num_classes: int
+    embedding_dim: int = 64
+    embedding_dropout: float = 0.0
+    word_dropout: float = 0.0
+
+
+def build_classifier(
+    architecture: Architecture, params: Params, shape: ModelShape, *, mask: bool
+) -> keras.Model:
+    """Token ids [-> WordDropout] -> Embedding(mask_zero) [-> Dropout] -> the plugin's encoder
+    -> softmax head."""
+    import keras
+
+    from harness.model.word_dropout import WordDropout
+
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    fed_ids = token_ids
+    if shape.word_dropout:
+        fed_ids = WordDropout(shape.word_dropout, name="word_dropout")(token_ids)
+    embedded = keras.layers.Embedding(
+        shape.vocabulary_size, shape.embedding_dim, mask_zero=mask, name="embedding"
+    )(fed_ids)
+    if shape.embedding_dropout:  # Dropout keeps the padding mask flowing
+        embedded = keras.layers.Dropout(shape.embedding_dropout, name="embedding_dropout")(embedded)
+    encoded = architecture.build_encoder(embedded, params)
+    if len(encoded.shape) != 2:
+        raise ValueError(
+            f"architecture {architecture.name!r} returned an encoding of shape "
+            f"{tuple(encoded.shape)}; the head needs (batch, features)"
+        )
+    probabilities = keras.layers.Dense(
+        shape.num_classes, activation="softmax", dtype="float32", name="head"
+    )(encoded)
+    return keras.Model(token_ids, probabilities, name=architecture.name)

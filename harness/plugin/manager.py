@@ -1,0 +1,230 @@
+"""Loading plugins and holding what they contribute.
+
+>>> registry = load_registry()
+>>> registry.architecture("lstm").source.distribution
+'rnn-harness'
+>>> registry.architecture("lstn")
+Traceback (most recent call last):
+UnknownNameError: unknown architecture 'lstn'; did you mean 'lstm'? (choices: ...)
+
+Plugins are found through the entry-point group :data:`ENTRY_POINT_GROUP`. Loading
+is guarded: a plugin whose import, registration or hook raises becomes a failed
+entry with its error, and every other plugin still loads. Names listed in the
+environment variable :data:`BLOCK_ENV_VAR` (comma-separated entry-point names)
+are not loaded at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any, Generic, TypeVar
+
+import pluggy
+
+from harness.batching.padding import PaddingStrategy
+from harness.errors import HarnessError, UnknownNameError
+from harness.model.architecture import Architecture
+from harness.plugin import PROJECT_NAME, spec
+
+ENTRY_POINT_GROUP = "rnn_harness.plugins"
+BLOCK_ENV_VAR = "RNN_HARNESS_BLOCK_PLUGINS"
+CORE_DISTRIBUTION = "rnn-harness"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PluginSource:
+    """Where a contribution came from: the plugin and the distribution that ships it."""
+
+    name: str
+    distribution: str
+    version: str
+    error: str | None = None
+    blocked: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def describe(self) -> str:
+        return f"plugin {self.name!r} ({self.distribution} {self.version})"
+
+
+@dataclass(frozen=True)
+class Registered(Generic[T]):
+    """A contribution together with the plugin that made it."""
+
+    item: T
+    source: PluginSource
+
+
+@dataclass
+class Registry:
+    """Every plugin that was found, and the architectures and strategies they gave."""
+
+    plugins: list[PluginSource] = field(default_factory=list)
+    architectures: dict[str, Registered[Architecture]] = field(default_factory=dict)
+    padding_strategies: dict[str, Registered[PaddingStrategy]] = field(default_factory=dict)
+
+    def architecture(self, name: str) -> Registered[Architecture]:
+        if name not in self.architectures:
+            raise UnknownNameError("architecture", name, self.architectures)
+        return self.architectures[name]
+
+    def padding_strategy(self, name: str) -> Registered[PaddingStrategy]:
+        if name not in self.padding_strategies:
+            raise UnknownNameError("padding strategy", name, self.padding_strategies)
+        return self.padding_strategies[name]
+
+    @property
+    def failed_plugins(self) -> list[PluginSource]:
+        return [plugin for plugin in self.plugins if plugin.failed]
+
+
+@dataclass(frozen=True)
+class _HookTarget(Generic[T]):
+    hook_name: str
+    kind: str
+    is_valid: Callable[[Any], bool]
+    table: Callable[[Registry], dict[str, Registered[T]]]
+
+
+_HOOK_TARGETS: tuple[_HookTarget[Any], ...] = (
+    _HookTarget(
+        "harness_architectures",
+        "architecture",
+        lambda item: isinstance(item, Architecture),
+        lambda registry: registry.architectures,
+    ),
+    _HookTarget(
+        "harness_padding_strategies",
+        "padding strategy",
+        lambda item: isinstance(item, PaddingStrategy),
+        lambda registry: registry.padding_strategies,
+    ),
+)
+
+
+def blocked_from_environment() -> set[str]:
+    return {name.strip() for name in os.environ.get(BLOCK_ENV_VAR, "").split(",") if name.strip()}
+
+
+def load_registry(
+    plugin_entry_points: Iterable[EntryPoint] | None = None,
+    blocked: set[str] | None = None,
+) -> Registry:
+    """Load the core and every plugin of :data:`ENTRY_POINT_GROUP`, guarded one by one.
+
+    ``plugin_entry_points`` and ``blocked`` default to the installed entry points
+    and to :data:`BLOCK_ENV_VAR`. Plugins of rnn-harness itself load first, then
+    the others by name, so that which of two clashing plugins is refused does not
+    depend on install order.
+    """
+    if plugin_entry_points is None:
+        plugin_entry_points = entry_points(group=ENTRY_POINT_GROUP)
+    blocked = blocked_from_environment() if blocked is None else blocked
+    manager = pluggy.PluginManager(PROJECT_NAME)
+    manager.add_hookspecs(spec)
+
+    from harness import __version__
+    from harness.batching import padding
+
+    sources = [_register(manager, "core", padding, CORE_DISTRIBUTION, __version__)]
+    for entry_point in sorted(plugin_entry_points, key=_load_order):
+        distribution, dist_version = _distribution_of(entry_point)
+        if entry_point.name in blocked:
+            manager.set_blocked(entry_point.name)
+            sources.append(PluginSource(entry_point.name, distribution, dist_version, blocked=True))
+            continue
+        sources.append(
+            _register(manager, entry_point.name, entry_point, distribution, dist_version)
+        )
+
+    registry = Registry()
+    for source in sources:
+        if not source.failed and not source.blocked:
+            source = _collect(manager, source, registry)
+        registry.plugins.append(source)
+    return registry
+
+
+def _load_order(entry_point: EntryPoint) -> tuple[bool, str]:
+    distribution, _ = _distribution_of(entry_point)
+    return (distribution != CORE_DISTRIBUTION, entry_point.name)
+
+
+def _distribution_of(entry_point: EntryPoint) -> tuple[str, str]:
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return ("unknown", "unknown")
+    return (dist.metadata["Name"] or "unknown", dist.version or "unknown")
+
+
+def _register(
+    manager: pluggy.PluginManager,
+    name: str,
+    plugin: ModuleType | EntryPoint,
+    distribution: str,
+    dist_version: str,
+) -> PluginSource:
+    source = PluginSource(name, distribution, dist_version)
+    try:
+        module = plugin.load() if isinstance(plugin, EntryPoint) else plugin
+        manager.register(module, name=name)
+    except Exception as error:  # a broken plugin must not stop the others
+        return PluginSource(name, distribution, dist_version, error=_describe(error))
+    return source
+
+
+def _collect(
+    manager: pluggy.PluginManager, source: PluginSource, registry: Registry
+) -> PluginSource:
+    """Call each hook of one plugin; keep all of its contributions or none of them."""
+    accepted: list[tuple[_HookTarget[Any], Any]] = []
+    try:
+        for target in _HOOK_TARGETS:
+            for implementation in getattr(manager.hook, target.hook_name).get_hookimpls():
+                if implementation.plugin_name != source.name:
+                    continue
+                for item in _as_list(implementation.function(), target.hook_name):
+                    accepted.append((target, _checked(target, item, registry, accepted)))
+    except Exception as error:  # a broken plugin must not stop the others
+        manager.unregister(name=source.name)
+        return PluginSource(
+            source.name, source.distribution, source.version, error=_describe(error)
+        )
+    for target, item in accepted:
+        target.table(registry)[item.name] = Registered(item, source)
+    return source
+
+
+def _as_list(result: Any, hook_name: str) -> list[Any]:
+    if result is None:
+        return []
+    if not isinstance(result, (list, tuple)):
+        raise TypeError(f"{hook_name}() must return a list, not {type(result).__name__}")
+    return list(result)
+
+
+def _checked(
+    target: _HookTarget[Any], item: Any, registry: Registry, pending: list[tuple[Any, Any]]
+) -> Any:
+    if not target.is_valid(item):
+        raise TypeError(f"{target.hook_name}() returned {item!r}, which is not a {target.kind}")
+    existing = target.table(registry).get(item.name)
+    if existing is not None:
+        raise HarnessError(
+            f"{target.kind} {item.name!r} is already provided by {existing.source.describe()}"
+        )
+    if any(other is target and accepted.name == item.name for other, accepted in pending):
+        raise HarnessError(f"{target.kind} {item.name!r} is contributed twice by this plugin")
+    return item
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,60 @@
+"""The plugin contract of rnn-harness: every hook a plugin may implement.
+
+A plugin is a module (or any object) with functions named after these hooks and
+decorated with :data:`harness.hookimpl`. It is found through the entry-point group
+``rnn_harness.plugins`` (see ``docs/plugins.md``). Every hook is called once per
+run, when the registry loads; each plugin's answer is collected separately, so a
+plugin that raises is reported as failed and the other plugins still load.
+
+What the core owns, so that all plugins are scored on equal terms: the input (a
+batch of right-padded token ids), the embedding layer (its size, and
+``mask_zero`` according to the padding strategy) and the classification head
+(one softmax unit per class). A plugin owns the sequence encoder between them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.plugin import hookspec
+
+if TYPE_CHECKING:
+    from harness.batching.padding import PaddingStrategy
+    from harness.model.architecture import Architecture
+
+
+# -- contributing models ------------------------------------------------------
+
+
+@hookspec
+def harness_architectures() -> list[Architecture]:
+    """Contribute one or more architectures (sequence encoders) to compare.
+
+    Called once, when the registry loads the plugins, with no arguments.
+
+    :return: a list of :class:`harness.Architecture`. Each has a name unique
+        across all plugins (a duplicate is refused and both sources are named),
+        a one-line summary, its hyperparameters with typed defaults, and
+        ``build_encoder(embedded, params)``: a function that takes the embedded
+        batch, a Keras tensor of shape ``(batch, time, embedding_dim)`` that
+        carries a padding mask when the padding strategy masks, and the
+        validated hyperparameters, and returns a Keras tensor of shape
+        ``(batch, features)``. The core adds the classification head.
+    """
+
+
+# -- contributing input pipelines ---------------------------------------------
+
+
+@hookspec
+def harness_padding_strategies() -> list[PaddingStrategy]:
+    """Contribute one or more padding strategies (how sequences are batched).
+
+    Called once, when the registry loads the plugins, with no arguments. The core
+    contributes ``none``, ``mask`` and ``bucket`` through this same hook.
+
+    :return: a list of objects that follow :class:`harness.batching.padding.PaddingStrategy`:
+        a unique ``name``, a one-line ``summary``, ``masks`` (whether the
+        embedding masks padding), and ``batches(split, batch_size, ...)`` that
+        turns a vectorised split into a batched, right-padded ``tf.data`` pipeline.
+    """

@@ -1,0 +1,564 @@
+"""``harness report``: turn the results file into ``leaderboard.md`` and ``leaderboard.png``.
+
+The leaderboard covers one *comparison* (same data, training settings and
+device), by default the one of the newest row. Cells are ranked by mean test
+accuracy over seeds. When every run recorded its test predictions on the same
+test rows (schema 2), intervals and shared ranks come from paired tests over
+seeds and test rows (:mod:`harness.report.statistics`). Otherwise the board falls back
+to the unpaired rule of schema 1, and says so: two cells are within noise when
+their means differ by no more than twice the standard error of the difference,
+``2 * sqrt(se_a**2 + se_b**2)``, where a cell's standard error is its seeds'
+standard deviation over sqrt(seeds) (with one seed, the test split's sampling
+error ``sqrt(p * (1 - p) / test_rows)``). Either way, a cell within noise of the
+leader of a rank group shares that rank, marked ``=``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tabulate import tabulate
+
+from harness.errors import HarnessError
+from harness.report.markdown import escape
+from harness.report.plot import plot_accuracy_against_throughput
+from harness.report.statistics import (
+    MAX_SEEDS_SUGGESTED,
+    RESAMPLES,
+    Bootstrap,
+    PairedComparison,
+    Ranking,
+    bootstrap,
+    seeds_to_separate,
+    shared_ranks,
+)
+from harness.results.log import RESULTS_FILE, latest_by_config, read_rows
+from harness.results.predictions import cell_correctness
+from harness.results.schema import ResultRow, measurements_of
+
+LEADERBOARD_FILE = "leaderboard.md"
+PLOT_FILE = "leaderboard.png"
+SHARED_RANK_MARK = "="
+
+
+@dataclass(frozen=True)
+class PairedStatistics:
+    """The paired statistics behind a board's intervals and ranks (cells in board order)."""
+
+    bootstrap: Bootstrap
+    ranking: Ranking
+    test_rows: int
+
+    def neighbours(self) -> list[tuple[int, PairedComparison, float]]:
+        """Each cell against the next one down: (upper cell, comparison, Holm-adjusted p)."""
+        return [
+            (
+                upper,
+                self.bootstrap.compare(upper, upper + 1),
+                self.ranking.adjusted_p[upper, upper + 1],
+            )
+            for upper in range(len(self.ranking.ranks) - 1)
+        ]
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    rows: list[ResultRow]
+    cells: pd.DataFrame  # one row per (architecture, padding), ranked
+    failures: pd.DataFrame
+    paired: PairedStatistics | None = None  # None: the unpaired fallback
+    fallback_reason: str | None = None
+
+    @classmethod
+    def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
+        """The latest row of each cell, of the comparison that the newest row belongs to."""
+        chosen = reported_rows(rows)
+        cells = _cells(chosen)
+        paired, reason = _paired_statistics(chosen, cells)
+        if paired is not None:
+            cells["rank"], cells["shared_rank"] = paired.ranking.ranks, paired.ranking.shared
+            intervals = [paired.bootstrap.cell_interval(k) for k in range(len(cells))]
+            cells["interval_low"] = [interval.low for interval in intervals]
+            cells["interval_high"] = [interval.high for interval in intervals]
+        elif not cells.empty:
+            cells["rank"], cells["shared_rank"] = _noise_aware_ranks(cells)
+        return cls(chosen, cells, _failures(chosen), paired, reason)
+
+
+def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
+    """The rows a board reports: the latest of each cell, of the newest row's comparison."""
+    latest = list(latest_by_config(rows).values())
+    if not latest:
+        raise HarnessError("no results to report: run `harness run` first")
+    comparison = latest[-1]["comparison"]
+    return [row for row in latest if row["comparison"] == comparison]
+
+
+def done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]]:
+    """The ``done`` rows of each (architecture, padding), in seed order."""
+    cells: dict[tuple[str, str], list[ResultRow]] = {}
+    for row in sorted(rows, key=lambda row: row["seed"]):
+        if row["status"] == "done":
+            cells.setdefault((row["architecture"], row["padding"]), []).append(row)
+    return cells
+
+
+def _has_predictions(row: ResultRow) -> bool:
+    measurements: Mapping[str, Any] = row["measurements"] or {}
+    return bool(measurements.get("test_predictions"))
+
+
+def _paired_statistics(
+    rows: list[ResultRow], cells: pd.DataFrame
+) -> tuple[PairedStatistics | None, str | None]:
+    """Paired statistics of ``cells`` (ranked by mean accuracy), or None and why not."""
+    if cells.empty:
+        return None, None
+    by_cell = done_by_cell(rows)
+    keys = list(zip(cells.architecture, cells.padding, strict=True))
+    runs = sum(len(by_cell[key]) for key in keys)
+    missing = sum(not _has_predictions(r) for key in keys for r in by_cell[key])
+    if missing:
+        return None, (
+            f"{missing} of {runs} runs carry no test predictions: their rows predate schema 2"
+        )
+    correctness = [cell_correctness([r["measurements"] for r in by_cell[key]]) for key in keys]
+    if (
+        any(c is None for c in correctness)
+        or len({c.test_fingerprint for c in correctness if c}) > 1
+    ):
+        return None, "the runs were not all scored on the same test rows"
+    board = bootstrap([c.correct for c in correctness if c is not None])
+    ranking = shared_ranks(board, list(range(len(cells))))
+    return PairedStatistics(board, ranking, board.rows), None
+
+
+def _cells(rows: list[ResultRow]) -> pd.DataFrame:
+    """One row per (architecture, padding) with its means over seeds, by mean accuracy."""
+    done = [row for row in rows if row["status"] == "done"]
+    if not done:
+        return pd.DataFrame()
+    frame = pd.DataFrame(
+        {
+            "architecture": row["architecture"],
+            "padding": row["padding"],
+            "seed": row["seed"],
+            "test_rows": row["data"]["rows"].get("test", math.nan),
+            "machine": machine_kind(row),
+            **{
+                key: value
+                for key, value in measurements_of(row).items()
+                if key not in ("history", "test_predictions")
+            },
+        }
+        for row in done
+    )
+    measured = frame.columns.drop(["architecture", "padding", "machine"])  # older rows: nulls
+    frame[measured] = frame[measured].apply(pd.to_numeric, errors="coerce")
+    grouped = frame.groupby(["architecture", "padding"], sort=False)
+    cells = grouped.agg(
+        seeds=("seed", "count"),
+        accuracy=("test_accuracy", "mean"),
+        accuracy_sd=("test_accuracy", "std"),
+        macro_f1=("test_macro_f1", "mean"),
+        test_loss=("test_loss", "mean"),
+        best_epoch=("best_epoch", "mean"),
+        train_per_s=("train_examples_per_second", "mean"),
+        warmup_s=("warmup_seconds", "mean"),
+        s_per_epoch=("seconds_per_epoch", "mean"),
+        infer_per_s=("inference_examples_per_second", "mean"),
+        parameters=("trainable_parameters", "first"),
+        padded_share=("padded_share", "mean"),
+        peak_host_mb=("peak_host_memory_mb", "max"),
+        test_rows=("test_rows", "first"),
+        machines=("machine", lambda kinds: tuple(sorted(set(kinds)))),
+    ).reset_index()
+    cells["accuracy_sd"] = cells["accuracy_sd"].fillna(0.0)
+    cells["standard_error"] = [
+        sd / math.sqrt(n) if n > 1 else math.sqrt(p * (1 - p) / rows)
+        for sd, n, p, rows in zip(
+            cells.accuracy_sd, cells.seeds, cells.accuracy, cells.test_rows, strict=True
+        )
+    ]
+    return cells.sort_values("accuracy", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def machine_kind(row: ResultRow) -> str:
+    """What a row's throughput depends on besides the cell: the CPU model and cores of the
+    machine it ran on, and the GPU it used."""
+    host, gpu = row.get("host") or {}, (row.get("device") or {}).get("gpu_name")
+    return f"{host.get('cpu', '?')}, {host.get('cores', '?')} cores" + (f", {gpu}" if gpu else "")
+
+
+def _noise_aware_ranks(cells: pd.DataFrame) -> tuple[list[int], list[bool]]:
+    """The unpaired fallback: the ranks of schema 1 (see the module's text)."""
+    ranks: list[int] = []
+    shared = [False] * len(cells)
+    leader = 0
+    for position in range(len(cells)):
+        gap = cells.accuracy[leader] - cells.accuracy[position]
+        noise = 2 * math.hypot(cells.standard_error[leader], cells.standard_error[position])
+        if position > leader and gap <= noise:
+            ranks.append(ranks[leader])
+            shared[leader] = shared[position] = True
+        else:
+            leader = position
+            ranks.append(position + 1)
+    return ranks, shared
+
+
+def _failures(rows: list[ResultRow]) -> pd.DataFrame:
+    failed = [row for row in rows if row["status"] != "done"]
+    return pd.DataFrame(
+        [
+            [row["architecture"], row["padding"], row["seed"], row["status"], row["reason"]]
+            for row in failed
+        ],
+        columns=["architecture", "padding", "seed", "status", "reason"],
+    )
+
+
+def write_report(out_dir: Path) -> Path:
+    """Write ``leaderboard.md`` (and its plot) from ``out_dir``'s results; return its path.
+
+    A file that cannot be written raises :class:`HarnessError` naming it.
+    """
+    board = Leaderboard.from_rows(read_rows(out_dir / RESULTS_FILE))
+    plot = out_dir / PLOT_FILE
+    path = out_dir / LEADERBOARD_FILE
+    try:
+        has_plot = plot_accuracy_against_throughput(board.cells, plot)
+        path.write_text(render(board, plot.name if has_plot else None), encoding="utf-8")
+    except OSError as error:
+        where = error.filename or out_dir
+        raise HarnessError(f"cannot write {where}: {error.strerror or error}") from None
+    return path
+
+
+def render(board: Leaderboard, plot_name: str | None) -> str:
+    parts = [
+        "# rnn-harness leaderboard",
+        "",
+        "Generated by `harness report` from the results file; do not edit by hand.",
+        "",
+        *_header(board),
+        "",
+        "## Ranking by mean test accuracy",
+        "",
+        _main_table(board.cells, paired=board.paired is not None),
+        *_mixed_machines(board.cells),
+        "",
+        _method(board),
+        "",
+        "Throughput is training examples per second on steady-state epochs (the first epoch's "
+        "tracing is the warm-up); padded share is padding tokens / all tokens fed in one epoch.",
+    ]
+    if plot_name:
+        parts += ["", f"![Test accuracy against training throughput]({plot_name})"]
+    if board.paired is not None and len(board.cells) > 1:
+        parts += ["", "## Neighbours in the ranking", "", _neighbours(board.cells, board.paired)]
+    parts += ["", "## Architecture x padding strategy", "", _matrix(board.cells)]
+    parts += ["", "## Architectures", "", _architectures(board.rows)]
+    parts += ["", "## Failures", ""]
+    if board.failures.empty:
+        parts.append("None: every cell finished.")
+    else:
+        failures = board.failures.map(escape)
+        parts.append(tabulate(failures, headers="keys", tablefmt="github", showindex=False))
+    return "\n".join(parts) + "\n"
+
+
+def _header(board: Leaderboard) -> list[str]:
+    newest = board.rows[-1]
+    data, training, host = newest["data"], newest["training"], newest["host"]
+    rows = data["rows"]
+    versions = ", ".join(
+        f"{escape(name)} {escape(value)}" for name, value in newest["versions"].items() if value
+    )
+    gpus = "; ".join(
+        f"{g.get('name')} (driver {g.get('driver')}, CUDA {g.get('cuda')})" for g in host["gpus"]
+    )
+    device = newest["device"]
+    sharing = _sharing(device, newest.get("placement"))
+    wall = sum(row["cell_wall_seconds"] or 0 for row in board.rows)
+    done = sum(row["status"] == "done" for row in board.rows)
+    seeds = sorted({row["seed"] for row in board.rows})
+    return [
+        f"- **Command:** {escape(newest['command'], code=True)}",
+        f"- **Data:** {escape(data['source'], code=True)} "
+        f"({escape(str(data.get('fingerprint', '?'))[:19])}…), fields "
+        f"{escape(data.get('fields', '?'), code=True)}, normalised: "
+        f"{escape(data.get('normalize', '?'))}, vocabulary "
+        f"{escape(data.get('vocabulary_size_used', '?'))} tokens; rows: "
+        f"{escape(rows.get('train', '?'))} train / {escape(rows.get('validation', '?'))} "
+        f"validation / {escape(rows.get('test', '?'))} test",
+        f"- **Training:** {training_summary(training)}, up to "
+        f"{escape(training.get('max_epochs', '?'))} epochs, early stopping on validation "
+        f"accuracy (patience {escape(training.get('patience', '?'))}, best weights restored); "
+        f"seeds {seeds}",
+        f"- **Device:** {escape(device.get('used', '?'))}, "
+        f"precision {escape(device.get('precision_policy', '?'))}, "
+        f"deterministic ops: {escape(device.get('deterministic', '?'))}; {sharing}",
+        *_executor(board.rows),
+        f"- **Versions:** {versions}; git {escape(newest['git_commit'] or 'unknown')}",
+        f"- **Machine:** {escape(host['cpu'])}, {escape(host['cores'])} cores, "
+        f"{escape(host['memory_gb'])} GiB" + (f"; GPUs: {escape(gpus)}" if gpus else "; no GPU"),
+        f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
+        f"cell time, {run_wall_seconds(board.rows) / 60:.1f} minutes from start to finish; "
+        f"last finished {escape(newest['finished_at'])}",
+    ]
+
+
+def _mixed_machines(cells: pd.DataFrame) -> list[str]:
+    """A warning, and each machine kind's label, when the cells' throughputs were measured
+    on more than one kind of machine (Ray picks the node of each cell)."""
+    if cells.empty:
+        return []
+    kinds = sorted({kind for machines in cells.machines for kind in machines})
+    if len(kinds) < 2:
+        return []
+    legend = "; ".join(f"M{number}: {escape(kind)}" for number, kind in enumerate(kinds, 1))
+    return [
+        "",
+        f"**Throughputs mix {len(kinds)} machine kinds** ({legend}): compare the throughput "
+        "columns only between cells measured on one kind. The cells' machines: "
+        + ", ".join(
+            f"{escape(c.architecture)} / {escape(c.padding)} "
+            + "+".join(f"M{kinds.index(kind) + 1}" for kind in c.machines)
+            for c in cells.itertuples()
+        )
+        + ".",
+    ]
+
+
+def _executor(rows: list[ResultRow]) -> list[str]:
+    """The Ray line of the header: what each cell reserved, and the cluster's size."""
+    placement = rows[-1].get("placement") or {}
+    if placement.get("executor") != "ray":
+        return []
+    cluster = placement["cluster"]
+    nodes = len({row["host"]["hostname"] for row in rows if row["status"] == "done"})
+    return [
+        f"- **Executor:** Ray, {placement['cpus_per_cell']} CPU(s) + "
+        f"{placement['gpus_per_cell']} GPU(s) per cell; cluster of {cluster['nodes']} node(s), "
+        f"{cluster['cpus']:g} CPUs, {cluster['gpus']:g} GPUs; cells ran on {nodes} host(s)"
+    ]
+
+
+def _sharing(device: Mapping[str, Any], placement: Mapping[str, Any] | None = None) -> str:
+    cells = escape(device.get("parallel_cells", 1))
+    threads = escape(device.get("threads_used") or "TensorFlow's default")
+    if placement and placement.get("executor") == "ray":
+        return (
+            f"threads per cell: {threads}; a node runs as many cells at once as its CPUs and "
+            "GPUs hold (a cell's throughput is measured beside the others on its node)"
+        )
+    if cells == "1":
+        return f"one cell at a time, threads: {threads}"
+    return (
+        f"{cells} cells at a time, threads per cell: {threads} (a cell's throughput is "
+        "measured while other cells train beside it)"
+    )
+
+
+def run_wall_seconds(rows: list[ResultRow]) -> float:
+    """Wall time of the runs that wrote ``rows``: each invocation's start to its last row."""
+    last_finished: dict[str, str] = {}
+    for row in rows:
+        started = row["run_started_at"]
+        last_finished[started] = max(last_finished.get(started, ""), row["finished_at"])
+    return sum(
+        (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+        for started, finished in last_finished.items()
+    )
+
+
+def training_summary(training: Mapping[str, Any]) -> str:
+    """Batch, optimiser and regularisation of a row's ``training`` settings, in one phrase."""
+    setting = {
+        key: escape(training.get(key, default))
+        for key, default in (
+            ("batch_size", "?"),
+            ("learning_rate", "?"),
+            ("embedding_dim", "?"),
+            ("embedding_dropout", "?"),
+            ("word_dropout", 0),
+            ("ema_momentum", 0),
+        )
+    }
+    return (
+        f"batch {setting['batch_size']}, Adam lr {setting['learning_rate']}, "
+        f"embedding {setting['embedding_dim']} (dropout {setting['embedding_dropout']}), "
+        f"word dropout {setting['word_dropout']}, weights averaged with momentum "
+        f"{setting['ema_momentum']}"
+    )
+
+
+def _method(board: Leaderboard) -> str:
+    """The paragraph under the ranking that says how its intervals and ranks were made."""
+    mark = f"`{SHARED_RANK_MARK}`"
+    if board.paired is None:
+        return (
+            f"**Unpaired fallback:** {board.fallback_reason or 'no test predictions'}. Cells "
+            "whose mean accuracies differ by no more than twice the standard error of the "
+            f"difference share a rank, marked {mark}; a cell's standard error is its seeds' "
+            "standard deviation over √seeds, so the test rows' own sampling noise is left out "
+            "when there is more than one seed (see `harness/leaderboard.py`). Runs of schema 2 "
+            "record their test predictions and get paired ranks (`--force` re-runs "
+            "finished cells)."
+        )
+    paired = board.paired
+    return (
+        f"How sure: each interval comes from a hierarchical bootstrap ({RESAMPLES:,} seeded "
+        f"resamples) that draws the {paired.test_rows:,} test rows with replacement, the same "
+        "draw for every cell, and each cell's seeds with replacement, so it holds the test "
+        "rows' sampling noise as well as the seeds'. Two cells are compared on the same test "
+        "rows (paired): the difference of their accuracies with its bootstrap standard error, "
+        "referred to a Student t distribution whose degrees of freedom (Welch-Satterthwaite) "
+        "reflect how few seeds there are. All "
+        f"{paired.ranking.comparisons} pairs of cells are tested and their p-values adjusted "
+        "with Holm's method, which keeps the chance of any false 'better' in this table under "
+        f"5 %; a cell shares the rank of the best cell of its group, marked {mark}, unless "
+        "the adjusted test separates them. P(A > B) is the chance that a run of one cell "
+        "beats a run of the other on these rows, over all pairs of seeds (Bouthillier et al., "
+        "2021). See `harness/statistics.py`."
+    )
+
+
+def _neighbours(cells: pd.DataFrame, paired: PairedStatistics) -> str:
+    names = [f"{a} / {p}" for a, p in zip(cells.architecture, cells.padding, strict=True)]
+    table = []
+    for upper, comparison, adjusted in paired.neighbours():
+        difference = comparison.difference
+        if cells.loc[upper, "rank"] != cells.loc[upper + 1, "rank"]:
+            settle = "-"
+        else:
+            seeds = seeds_to_separate(comparison, paired.ranking.comparisons)
+            settle = (
+                "not separable by seeds: the test split is too small"
+                if seeds is None
+                else f"> {seeds - 1:,}"
+                if seeds > MAX_SEEDS_SUGGESTED
+                else f"{seeds:,}"
+            )
+        table.append(
+            [
+                escape(names[upper]),
+                escape(names[upper + 1]),
+                f"{100 * difference.estimate:+.2f} [{100 * difference.low:+.2f}, "
+                f"{100 * difference.high:+.2f}]",
+                f"{comparison.a_beats_b:.2f} [{comparison.a_beats_b_low:.2f}, "
+                f"{comparison.a_beats_b_high:.2f}]",
+                f"{adjusted:.3g}",
+                settle,
+            ]
+        )
+    headers = [
+        "higher cell",
+        "next cell",
+        "difference, points [95 % interval]",
+        "P(higher > next) [95 % interval]",
+        "Holm-adjusted p",
+        "seeds per cell that would separate them",
+    ]
+    return (
+        tabulate(table, headers, tablefmt="github", disable_numparse=True)
+        + "\n\nA rank group starts at its best cell and holds every cell within noise of it, so "
+        "two neighbours in different groups can still be within noise of each other. Seeds "
+        "that would separate two neighbours that share a rank: at today's gap and seed "
+        "spread, the seeds per cell at which the gap would pass the strictest Holm step; the "
+        "test rows' part of the noise does not shrink with more seeds."
+    )
+
+
+def _main_table(cells: pd.DataFrame, paired: bool) -> str:
+    if cells.empty:
+        return "No cell finished."
+    table = [
+        [
+            f"{SHARED_RANK_MARK}{c.rank}" if c.shared_rank else str(c.rank),
+            escape(c.architecture),
+            escape(c.padding),
+            f"{_figure(100 * c.accuracy, '.2f')} ± {_figure(100 * c.accuracy_sd, '.2f')}",
+            *([f"[{100 * c.interval_low:.2f}, {100 * c.interval_high:.2f}]"] if paired else []),
+            c.seeds,
+            _figure(100 * c.macro_f1, ".2f"),
+            _figure(c.best_epoch, ".1f"),
+            _figure(c.train_per_s, ",.0f"),
+            _figure(c.s_per_epoch, ".2f"),
+            _figure(c.warmup_s, ".1f"),
+            _figure(c.infer_per_s, ",.0f"),
+            _figure(c.parameters, ",.0f"),
+            _figure(c.padded_share, ".3f"),
+            _figure(c.peak_host_mb, ",.0f"),
+        ]
+        for c in cells.itertuples()
+    ]
+    headers = [
+        "rank",
+        "architecture",
+        "padding",
+        "test acc. % (± sd)",
+        *(["95 % interval"] if paired else []),
+        "seeds",
+        "macro-F1 %",
+        "best epoch",
+        "train ex/s",
+        "s/epoch",
+        "warm-up s",
+        "infer ex/s",
+        "parameters",
+        "padded share",
+        "peak MiB",
+    ]
+    return tabulate(table, headers, tablefmt="github", disable_numparse=True)
+
+
+def _figure(value: float, spec: str) -> str:
+    """``value`` formatted by ``spec``; ``-`` where older rows did not measure it."""
+    return "-" if pd.isna(value) else format(value, spec)
+
+
+def _matrix(cells: pd.DataFrame) -> str:
+    if cells.empty:
+        return "No cell finished."
+    text = cells.assign(
+        value=[
+            f"{_figure(100 * a, '.2f')} ± {_figure(100 * sd, '.2f')} ({_figure(speed, ',.0f')}/s)"
+            for a, sd, speed in zip(
+                cells.accuracy, cells.accuracy_sd, cells.train_per_s, strict=True
+            )
+        ]
+    ).pivot(index="architecture", columns="padding", values="value")
+    text = text.fillna("-")
+    text.index = [escape(name) for name in text.index]
+    text.columns = [escape(name) for name in text.columns]
+    return (
+        tabulate(text, headers="keys", tablefmt="github", disable_numparse=True)
+        + "\n\nEach cell: test accuracy % (mean ± sd over seeds) and training examples per second."
+    )
+
+
+def _architectures(rows: list[ResultRow]) -> str:
+    seen: dict[str, list[str]] = {}
+    for row in rows:
+        plugin = row["plugin"]
+        params = ", ".join(f"{k}={v}" for k, v in row["params"].items()) or "-"
+        seen[row["architecture"]] = [
+            escape(row["architecture"]),
+            escape(f"{plugin.get('name')} ({plugin.get('distribution')} {plugin.get('version')})"),
+            escape(params),
+            escape(row["summary"]),
+        ]
+    return tabulate(
+        list(seen.values()),
+        ["architecture", "plugin", "hyperparameters", "summary"],
+        tablefmt="github",
+        disable_numparse=True,
+    )

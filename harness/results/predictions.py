@@ -1,0 +1,126 @@
+"""A cell's test predictions, stored compactly in its result row, and what identifies the rows.
+
+Each finished cell records the class it predicted for every test row, in the
+test split's own row order, together with the true labels and a fingerprint of
+the test rows. Two cells whose fingerprints match were scored on the same rows,
+so their predictions can be compared row by row (see :mod:`harness.report.statistics`).
+
+Encoding: the classes as unsigned 8-bit integers (16-bit beyond 256 classes),
+compressed with zlib and written as base64 text. For AG News's four classes
+that is about 0.43 characters per test row for each array, 6.5 KB per result row
+for AG News's 7,600 test rows (see ``docs/results.md``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import numpy as np
+
+ENCODING = "zlib+base64"
+
+
+class StoredPredictions(TypedDict):
+    """The ``test_predictions`` measurement of a result row."""
+
+    test_fingerprint: str
+    rows: int
+    dtype: str
+    encoding: str
+    predicted: str
+    labels: str
+
+
+@dataclass(frozen=True)
+class RowPredictions:
+    """One cell's predicted class and the true class of every test row, in row order."""
+
+    test_fingerprint: str
+    predicted: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def correct(self) -> np.ndarray:
+        return self.predicted == self.labels
+
+    def encode(self) -> StoredPredictions:
+        dtype = "uint8" if max(self.predicted.max(), self.labels.max()) < 256 else "uint16"
+        return {
+            "test_fingerprint": self.test_fingerprint,
+            "rows": len(self.labels),
+            "dtype": dtype,
+            "encoding": ENCODING,
+            "predicted": _encode(self.predicted, dtype),
+            "labels": _encode(self.labels, dtype),
+        }
+
+    @classmethod
+    def decode(cls, stored: StoredPredictions) -> RowPredictions:
+        """Raises ``ValueError`` when the stored arrays do not have ``rows`` entries."""
+        if stored["encoding"] != ENCODING:
+            raise ValueError(f"unknown predictions encoding {stored['encoding']!r}")
+        predicted = _decode(stored["predicted"], stored["dtype"])
+        labels = _decode(stored["labels"], stored["dtype"])
+        if not len(predicted) == len(labels) == stored["rows"]:
+            raise ValueError(
+                f"predictions for {len(predicted)} rows and labels for {len(labels)} rows, "
+                f"not {stored['rows']}"
+            )
+        return cls(stored["test_fingerprint"], predicted, labels)
+
+
+def fingerprint_test_rows(
+    source_fingerprint: str, source_rows: np.ndarray, labels: np.ndarray
+) -> str:
+    """Identifies the test rows: the source's content, which of its rows, and their labels.
+
+    It leaves out how the rows were read (fields, normalisation, vocabulary, maximum
+    length): cells that differ only in those were scored on the same rows.
+    """
+    digest = hashlib.sha256(source_fingerprint.encode())
+    for array in (source_rows, labels):
+        digest.update(np.ascontiguousarray(array, dtype="<i8").tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def stored_predictions(measurements: Mapping[str, Any] | None) -> RowPredictions | None:
+    """The decoded predictions of a row's measurements; None for a row without them (schema 1)."""
+    stored = (measurements or {}).get("test_predictions")
+    return RowPredictions.decode(stored) if stored else None
+
+
+def _encode(values: np.ndarray, dtype: str) -> str:
+    raw = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+    return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+
+
+def _decode(text: str, dtype: str) -> np.ndarray:
+    raw = zlib.decompress(base64.b64decode(text))
+    return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype("int64")
+
+
+@dataclass(frozen=True)
+class CellCorrectness:
+    """Which test rows each seed of one cell got right (seeds x rows), and which rows."""
+
+    test_fingerprint: str
+    correct: np.ndarray
+
+
+def cell_correctness(measurements: Sequence[Mapping[str, Any] | None]) -> CellCorrectness | None:
+    """The correctness of one cell's seeds (their ``done`` measurements, seed order); None
+    when a seed has no predictions (schema 1) or the seeds were scored on different rows."""
+    decoded = [stored_predictions(m) for m in measurements]
+    if not decoded or any(p is None for p in decoded):
+        return None
+    fingerprints = {p.test_fingerprint for p in decoded if p is not None}
+    if len(fingerprints) != 1:
+        return None
+    return CellCorrectness(
+        fingerprints.pop(), np.stack([p.correct for p in decoded if p is not None])
+    )

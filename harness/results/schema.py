@@ -1,0 +1,120 @@
+"""The schema of a result row, written down once: :class:`ResultRow` and its :class:`Measurements`.
+
+``docs/results.md`` describes each field. A cell whose latest row is ``done`` or
+``diverged`` (a seeded divergence repeats) counts as finished (:data:`FINISHED`);
+``error``, ``timeout`` and ``crash`` rows are re-run. What a row of an earlier schema lacks
+reads as :data:`ROW_DEFAULTS` and :data:`MEASUREMENT_DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+from harness.results.predictions import StoredPredictions
+
+SCHEMA_VERSION = 2  # 2: measurements carry test_predictions (and rows their placement)
+Status = Literal["done", "diverged", "timeout", "error", "crash"]
+FINISHED: frozenset[str] = frozenset({"done", "diverged"})
+
+
+class Measurements(TypedDict):
+    """What a ``done`` cell measured (see :mod:`harness.training.fit`)."""
+
+    test_accuracy: float
+    test_macro_f1: float
+    test_loss: float
+    best_val_accuracy: float
+    best_epoch: int
+    epochs_run: int
+    seconds_per_epoch: float
+    warmup_seconds: float | None
+    train_examples_per_second: float
+    inference_examples_per_second: float
+    trainable_parameters: int
+    padded_share: float
+    peak_host_memory_mb: float
+    peak_gpu_memory_mb: float | None
+    history: list[dict[str, float]]
+    test_predictions: (
+        StoredPredictions | None
+    )  # schema 2 (harness.results.predictions); None before
+
+
+class ResultRow(TypedDict):
+    """One cell's outcome; measurement fields are null unless ``status`` is ``done``."""
+
+    schema_version: int
+    config_hash: str
+    comparison: str
+    status: Status
+    reason: str | None
+    architecture: str
+    padding: str
+    seed: int
+    params: dict[str, Any]
+    plugin: dict[str, str]
+    summary: str
+    training: dict[str, Any]
+    data: dict[str, Any]
+    device: dict[str, Any]
+    measurements: Measurements | None
+    cell_wall_seconds: float
+    versions: dict[str, str | None]
+    host: dict[str, Any]
+    placement: dict[str, Any]
+    git_commit: str | None
+    command: str
+    run_started_at: str
+    finished_at: str
+
+
+# What a row of an earlier schema lacks reads as these: a field added to the schema
+# gets one line here, and readers of old rows then never meet a missing key.
+ROW_DEFAULTS: dict[str, Any] = {
+    "schema_version": 0,  # rows that did not say
+    "comparison": "unknown (older schema)",
+    "reason": None,
+    "architecture": "unknown",
+    "padding": "unknown",
+    "seed": -1,
+    "params": {},
+    "plugin": {"name": "unknown", "distribution": "unknown", "version": "unknown"},
+    "summary": "",
+    "training": {},
+    "data": {"source": "unknown", "rows": {}},
+    "device": {},
+    "measurements": None,
+    "cell_wall_seconds": 0.0,
+    "versions": {},
+    "host": {"cpu": "unknown", "cores": "?", "memory_gb": "?", "gpus": []},
+    "placement": {"executor": "local"},  # rows before the executors ran their cells locally
+    "git_commit": None,
+    "command": "unknown",
+    "run_started_at": "1970-01-01T00:00:00+00:00",
+    "finished_at": "1970-01-01T00:00:00+00:00",
+}
+MEASUREMENT_DEFAULTS: dict[str, Any] = {
+    "test_accuracy": None,
+    "test_macro_f1": None,
+    "test_loss": None,
+    "best_val_accuracy": None,
+    "best_epoch": None,
+    "epochs_run": None,
+    "seconds_per_epoch": None,
+    "warmup_seconds": None,
+    "train_examples_per_second": None,
+    "inference_examples_per_second": None,
+    "trainable_parameters": None,
+    "padded_share": None,
+    "peak_host_memory_mb": None,
+    "peak_gpu_memory_mb": None,
+    "history": [],
+    "test_predictions": None,  # schema 1: no predictions, the unpaired fallback
+}
+
+
+def measurements_of(row: ResultRow) -> Measurements:
+    """The measurements of a ``done`` row (the reader makes a done row without any an error)."""
+    if row["measurements"] is None:
+        raise ValueError(f"the {row['status']} row {row['config_hash']} holds no measurements")
+    return row["measurements"]

@@ -1,0 +1,201 @@
+"""Training and scoring one cell in the current process.
+
+Keras ``fit`` with early stopping on the validation split (best weights
+restored); the test split is scored once, at the end. Epoch times are the
+training part of each epoch (from its start to the start of validation), with
+tf.data autotuning off (see :mod:`harness.batching.padding`). Steady-state throughput
+leaves out the first epoch, whose graph tracing is reported as warm-up.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import keras
+import numpy as np
+
+from harness.batching.padding import PaddingStrategy, padded_share
+from harness.config import CellSpec, Params, TrainingConfig
+from harness.data.vectorize import VectorizedData, VectorizedSplit
+from harness.model.architecture import Architecture
+from harness.model.classifier import ModelShape, build_classifier
+from harness.plugin.manager import Registry
+from harness.results.predictions import RowPredictions, fingerprint_test_rows
+from harness.training.callbacks import (
+    EarlyStoppingAboveChance,
+    EpochReporter,
+    EpochTimer,
+    weight_averaging,
+)
+from harness.training.metrics import (
+    chance_accuracy,
+    cross_entropy,
+    macro_f1,
+    peak_gpu_memory_mb,
+    peak_host_memory_mb,
+)
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+
+class Diverged(Exception):
+    """The training loss became NaN or infinite."""
+
+
+def train_and_score(
+    spec: CellSpec,
+    data: VectorizedData,
+    registry: Registry,
+    report: EpochReporter = print,
+) -> dict[str, Any]:
+    """Train ``spec``'s model on ``data`` and measure it; raises :class:`Diverged` on NaN loss."""
+    keras.utils.set_random_seed(spec.seed)
+    architecture = registry.architecture(spec.architecture).item
+    strategy: PaddingStrategy = registry.padding_strategy(spec.padding).item
+    lengths = data.train.lengths
+    batch_size = spec.training.batch_size
+
+    def batches(split: str, shuffle_seed: int | None = None):
+        return strategy.batches(
+            data.splits[split], batch_size, training_lengths=lengths, shuffle_seed=shuffle_seed
+        )
+
+    train_batches = batches("train", shuffle_seed=spec.seed)
+    validation_batches = batches("validation")
+    model = compiled_classifier(architecture, spec.params, data, spec.training, strategy.masks)
+    timer = EpochTimer(spec.training.max_epochs, report)
+    stopper = EarlyStoppingAboveChance(
+        chance_accuracy(data.validation.labels), patience=spec.training.patience
+    )
+    history = model.fit(
+        train_batches,
+        validation_data=validation_batches,
+        epochs=spec.training.max_epochs,
+        callbacks=[
+            timer,
+            *weight_averaging(spec.training),  # before the stopper: it keeps averaged weights
+            stopper,
+            keras.callbacks.TerminateOnNaN(),
+        ],
+        shuffle=False,  # the pipeline shuffles, seeded
+        verbose=0,
+    ).history
+    if not np.all(np.isfinite(history["loss"])):
+        raise Diverged(
+            f"training loss became {history['loss'][-1]} in epoch {len(history['loss'])}"
+        )
+
+    test_batches, order = batches_in_known_order(strategy, data, batch_size)
+    probabilities = np.empty((len(order), len(data.class_names)), dtype="float32")
+    probabilities[order] = model.predict(test_batches, verbose=0)  # back in row order
+    started = time.perf_counter()
+    model.predict(test_batches, verbose=0)  # timed on the second pass, traced already
+    inference_seconds = time.perf_counter() - started
+
+    test_labels = data.test.labels
+    predictions = probabilities.argmax(axis=1)
+    kept_epoch = stopper.kept_epoch(epochs_run=len(history["loss"]))
+    steady = timer.train_seconds[1:] or timer.train_seconds
+    seconds_per_epoch = float(np.mean(steady))
+    return {
+        "test_accuracy": float(np.mean(predictions == test_labels)),
+        "test_macro_f1": macro_f1(test_labels, predictions, len(data.class_names)),
+        "test_loss": cross_entropy(test_labels, probabilities),
+        "best_val_accuracy": float(history["val_accuracy"][kept_epoch]),
+        "best_epoch": kept_epoch + 1,
+        "epochs_run": len(history["loss"]),
+        "seconds_per_epoch": seconds_per_epoch,
+        "warmup_seconds": (
+            float(timer.train_seconds[0] - seconds_per_epoch)
+            if len(timer.train_seconds) > 1
+            else None
+        ),
+        "train_examples_per_second": len(data.train) / seconds_per_epoch,
+        "inference_examples_per_second": len(test_labels) / inference_seconds,
+        "trainable_parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        "padded_share": padded_share(train_batches),
+        "peak_host_memory_mb": peak_host_memory_mb(),
+        "peak_gpu_memory_mb": peak_gpu_memory_mb(),
+        "test_predictions": RowPredictions(
+            fingerprint_test_rows(data.fingerprint, data.source_rows["test"], test_labels),
+            predictions,
+            test_labels,
+        ).encode(),
+        "history": [
+            {
+                "epoch": k + 1,
+                "train_seconds": timer.train_seconds[k],
+                **{name: float(values[k]) for name, values in history.items()},
+            }
+            for k in range(len(history["loss"]))
+        ],
+    }
+
+
+def batches_in_known_order(
+    strategy: PaddingStrategy, data: VectorizedData, batch_size: int
+) -> tuple[tf.data.Dataset, np.ndarray]:
+    """The test split batched by ``strategy``, and the test row of each example in the order
+    the batches hold them: a strategy may reorder rows (``bucket`` groups them by length).
+
+    The batches carry each row's index in place of its label, which a strategy passes
+    through untouched; raises ``RuntimeError`` if they do not hold every row exactly once.
+    """
+    test = data.test
+    indexed = VectorizedSplit(test.token_ids, test.lengths, np.arange(len(test), dtype="int32"))
+    batches = strategy.batches(indexed, batch_size, training_lengths=data.train.lengths)
+    order = np.concatenate([index for _, index in batches.as_numpy_iterator()])
+    if not np.array_equal(np.sort(order), np.arange(len(test))):
+        raise RuntimeError(
+            f"padding strategy {strategy.name!r} did not batch every test row exactly once"
+        )
+    return batches, order
+
+
+def compiled_classifier(
+    architecture: Architecture,
+    params: Params,
+    data: VectorizedData,
+    training: TrainingConfig,
+    mask: bool,
+) -> keras.Model:
+    """The cell's classifier for ``data``, compiled with Adam and sparse cross-entropy, its
+    training state built (see :func:`build_training_state`).
+
+    With ``training.ema_momentum`` the optimiser keeps an exponential moving average of
+    the weights; fit it with the callbacks of :func:`weight_averaging`.
+    """
+    shape = ModelShape(
+        len(data.vocabulary), len(data.class_names), training.embedding_dim,
+        training.embedding_dropout, training.word_dropout,
+    )  # fmt: skip
+    model = build_classifier(architecture, params, shape, mask=mask)
+    averaging = {"use_ema": True, "ema_momentum": training.ema_momentum}
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            training.learning_rate, **(averaging if training.ema_momentum else {})
+        ),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    build_training_state(model)
+    return model
+
+
+def build_training_state(model: keras.Model) -> None:
+    """Create the compiled ``model``'s loss, metric and optimiser variables now, on one
+    token, rather than inside ``fit``'s first graph trace.
+
+    On the TensorFlow backend, Keras otherwise creates them while tracing the training
+    step, and a ``tf.function`` that creates variables is traced a second time: that
+    second trace is 1-5 s of every cell's first epoch. The pass is an inference pass,
+    so it draws no random numbers and leaves the weights as they were.
+    """
+    token_ids, labels = np.ones((1, 1), dtype="int32"), np.zeros((1,), dtype="int32")
+    predicted = model(token_ids, training=False)
+    model.compute_loss(token_ids, labels, predicted)
+    model.compute_metrics(token_ids, labels, predicted, sample_weight=None)
+    model.reset_metrics()
+    model.optimizer.build(model.trainable_variables)

@@ -1,0 +1,62 @@
+"""A plugin written against the public names keeps working whatever moves inside the harness.
+
+The public names: ``from harness import Architecture, HyperParameter, hookimpl``, the
+``architecture_contract`` fixture (pytest11 entry point) and the ``rnn_harness.plugins``
+entry-point group. The plugin below uses nothing else.
+"""
+
+import os
+import subprocess
+import sys
+
+import harness
+from harness.plugin.manager import load_registry
+
+THIRD_PARTY_PLUGIN = """
+from harness import Architecture, HyperParameter, hookimpl
+
+def build(embedded, params):
+    import keras
+    return keras.layers.GRU(params["units"])(embedded)
+
+@hookimpl
+def harness_architectures():
+    return [Architecture(
+        name="public-gru",
+        summary="A third party's GRU, written against the public names only.",
+        hyperparameters=(HyperParameter("units", 4, "GRU units", minimum=1),),
+        build_encoder=build,
+    )]
+"""
+ITS_OWN_TEST = """
+import {module}
+
+def test_keeps_the_contract(architecture_contract):
+    architecture_contract({module}.harness_architectures()[0])
+"""
+
+
+def test_the_public_names_are_exported():
+    assert {"Architecture", "HyperParameter", "hookimpl"} <= set(harness.__all__)
+
+
+def test_a_plugin_on_the_public_names_loads_and_its_tests_get_the_contract_fixture(
+    install_distribution, tmp_path
+):
+    site = install_distribution("rnn-harness-public", {"public-gru": THIRD_PARTY_PLUGIN})
+    registered = load_registry().architecture("public-gru")
+    assert registered.source.distribution == "rnn-harness-public"
+
+    module = next(path.stem for path in tmp_path.glob("site-packages/plugin_public_gru_*.py"))
+    test_file = tmp_path / "test_public_gru.py"
+    test_file.write_text(ITS_OWN_TEST.format(module=module))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": site},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
