@@ -18,13 +18,13 @@ results file, so that a repeated run skips what is done.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
 from harness.errors import HarnessError
+from harness.hashing import CONFIG_HASH_LENGTH, digest
 
 # A hyperparameter's value, as an architecture declares it and a cell records it.
 ParamValue = Union[int, float, bool, str]  # noqa: UP007 (a runtime alias under Python 3.10)
@@ -172,8 +172,7 @@ class CellSpec:
         return config
 
     def config_hash(self) -> str:
-        canonical = json.dumps(self.configuration(), sort_keys=True, default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return digest(self.configuration(), CONFIG_HASH_LENGTH)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), default=str)

@@ -11,7 +11,6 @@ a new key, so a stale cache is never reused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ from harness.data.dataset import SourceOptions
 from harness.data.splits import split_off, stratified_sample
 from harness.data.text import normalize
 from harness.data.validation import check_training_split
+from harness.hashing import CACHE_KEY_LENGTH, digest
 
 CACHE_FORMAT = 4  # bump when the stored arrays or meta.json change
 OOV_TOKEN_ID = 1  # TextVectorization: 0 is padding, 1 is the out-of-vocabulary token
@@ -105,10 +105,8 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(config: DataConfig, fingerprint: str) -> str:
-    material = json.dumps(
-        {"format": CACHE_FORMAT, "fingerprint": fingerprint, **config.identity()}, sort_keys=True
-    )
-    return hashlib.sha256(material.encode()).hexdigest()[:20]
+    material = {"format": CACHE_FORMAT, "fingerprint": fingerprint, **config.identity()}
+    return digest(material, CACHE_KEY_LENGTH)
 
 
 def prepare(config: DataConfig, cache_dir: Path | None = None) -> VectorizedData:

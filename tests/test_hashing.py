@@ -1,0 +1,42 @@
+"""The one hashing helper names cells exactly as before: finished cells of the committed
+results stay finished, so re-running the leaderboard's command resumes instead of re-running."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+from harness.config import DeviceConfig
+from harness.hashing import COMPARISON_KEY_LENGTH, CONFIG_HASH_LENGTH, digest
+
+COMMITTED_RESULTS = Path(__file__).resolve().parent.parent / "reports" / "results.jsonl"
+DEVICE_SETTINGS = [field.name for field in dataclasses.fields(DeviceConfig)]
+
+
+def configuration_of(row: dict) -> dict:
+    """A cell's configuration as ``CellSpec.configuration`` gives it, rebuilt from its row."""
+    host = row["host"]
+    return {
+        "architecture": row["architecture"],
+        "params": row["params"],
+        "padding": row["padding"],
+        "seed": row["seed"],
+        "training": row["training"],
+        "device": {name: row["device"][name] for name in DEVICE_SETTINGS},
+        "data": row["data"],
+        "plugin": row["plugin"],
+        "machine": {
+            "cpu": host["cpu"],
+            "cores": host["cores"],
+            "gpus": [gpu["name"] for gpu in host["gpus"]],
+        },
+    }
+
+
+def test_committed_rows_keep_their_config_hashes_and_comparison_keys():
+    rows = [json.loads(line) for line in COMMITTED_RESULTS.read_text().splitlines() if line]
+    assert len(rows) >= 54
+    for row in rows:
+        configuration = configuration_of(row)
+        assert digest(configuration, CONFIG_HASH_LENGTH) == row["config_hash"]
+        shared = {key: configuration[key] for key in ("data", "training", "device", "machine")}
+        assert digest(shared, COMPARISON_KEY_LENGTH) == row["comparison"]
