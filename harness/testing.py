@@ -1,4 +1,4 @@
-"""A contract check that any architecture plugin's own test suite can run.
+"""Contract checks that a plugin's own test suite can run, one per extension point.
 
 Installed as a pytest plugin (entry point ``pytest11``), so after
 ``pip install rnn-harness`` a plugin's tests can write::
@@ -6,7 +6,8 @@ Installed as a pytest plugin (entry point ``pytest11``), so after
     def test_my_architecture(architecture_contract):
         architecture_contract(my_plugin.harness_architectures()[0])
 
-or call :func:`check_architecture` directly.
+or call :func:`check_architecture` directly; :func:`check_padding_strategy` checks a
+padding strategy the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from harness.batching.padding import PaddingStrategy
+from harness.data.vectorize import VectorizedSplit
 from harness.model.architecture import NAME_PATTERN, Architecture
 from harness.model.classifier import ModelShape, build_classifier
 
@@ -24,6 +27,8 @@ TINY_SHAPE = ModelShape(vocabulary_size=40, num_classes=3, embedding_dim=8)
 # Right-padded like every harness batch: two full rows, one with trailing pads.
 TINY_BATCH = np.array([[5, 6, 7, 8], [9, 3, 0, 0], [2, 4, 11, 0]], dtype="int32")
 TINY_LABELS = np.array([0, 1, 2], dtype="int32")
+# Rows of different lengths for a padding strategy; each row's label is its index.
+TINY_ROWS = ([5, 6, 7], [9], [2, 4, 11, 3], [8, 8], [3, 12, 2, 4, 5], [7])
 
 
 def check_architecture(
@@ -65,7 +70,57 @@ def _assert_ignores_padding(model: Any, name: str) -> None:
     )
 
 
+def check_padding_strategy(strategy: PaddingStrategy, batch_size: int = 2) -> None:
+    """Assert that ``strategy`` keeps the padding-strategy contract; raise AssertionError if not.
+
+    Checks the name, summary and ``masks``; then, in a fixed order and shuffled, that the
+    batches hold every row exactly once with its own label, at most ``batch_size`` rows
+    each, every row right-padded with token id 0, and that a seed repeats its order.
+    """
+    assert NAME_PATTERN.match(strategy.name), f"bad name {strategy.name!r}"
+    assert strategy.summary.strip() and "\n" not in strategy.summary.strip(), "bad summary"
+    assert isinstance(strategy.masks, bool), "masks must be True or False"
+    lengths = np.array([len(row) for row in TINY_ROWS], dtype="int32")
+    split = VectorizedSplit(
+        np.concatenate(TINY_ROWS).astype("int32"), lengths, np.arange(len(TINY_ROWS), dtype="int32")
+    )
+    for shuffle_seed in (None, 0):
+        order = _rows_in_batches(strategy, split, batch_size, shuffle_seed)
+        assert sorted(order) == list(range(len(TINY_ROWS))), (
+            f"{strategy.name} (shuffle seed {shuffle_seed}) batched rows {order}, "
+            f"not each of 0..{len(TINY_ROWS) - 1} once"
+        )
+    assert _rows_in_batches(strategy, split, batch_size, 0) == order, (
+        f"{strategy.name}: the same shuffle seed gave another order"
+    )
+
+
+def _rows_in_batches(
+    strategy: PaddingStrategy, split: VectorizedSplit, batch_size: int, shuffle_seed: int | None
+) -> list[int]:
+    batches = strategy.batches(
+        split, batch_size, training_lengths=split.lengths, shuffle_seed=shuffle_seed
+    )
+    order: list[int] = []
+    for token_ids, labels in batches.as_numpy_iterator():
+        assert len(labels) <= batch_size, f"{strategy.name}: a batch of {len(labels)} rows"
+        for padded, label in zip(token_ids, labels, strict=True):
+            row = TINY_ROWS[int(label)]
+            assert list(padded[: len(row)]) == row and not padded[len(row) :].any(), (
+                f"{strategy.name}: row {row} (label {label}) batched as {list(padded)}, "
+                "not right-padded with 0"
+            )
+            order.append(int(label))
+    return order
+
+
 @pytest.fixture
 def architecture_contract() -> Callable[..., None]:
     """The :func:`check_architecture` function, as a fixture."""
     return check_architecture
+
+
+@pytest.fixture
+def padding_strategy_contract() -> Callable[..., None]:
+    """The :func:`check_padding_strategy` function, as a fixture."""
+    return check_padding_strategy

@@ -113,3 +113,38 @@ def test_masks_meet_what_the_fused_cudnn_kernels_require(strategy):
         real_tokens = mask.sum(axis=1)
         assert (real_tokens > 0).all()
         assert (mask == (np.arange(mask.shape[1]) < real_tokens[:, None])).all()
+
+
+@pytest.mark.parametrize("name", ["none", "mask", "bucket"])
+def test_built_in_strategies_keep_the_contract(name, padding_strategy_contract):
+    from harness.plugin.manager import load_registry
+
+    padding_strategy_contract(load_registry().padding_strategy(name).item)
+
+
+def test_a_left_padding_strategy_breaks_the_contract():
+    from dataclasses import dataclass
+
+    from harness.batching.padding import MASK
+    from harness.testing import check_padding_strategy
+
+    @dataclass(frozen=True)
+    class LeftPadding:
+        name: str = "left"
+        summary: str = "pads on the left, which the fused kernels refuse"
+        masks: bool = True
+
+        def batches(self, split, batch_size, *, training_lengths, shuffle_seed=None):
+            reversed_rows = VectorizedSplit(
+                np.concatenate([row[::-1] for row in split.rows()]), split.lengths, split.labels
+            )
+            batches = MASK.batches(
+                reversed_rows,
+                batch_size,
+                training_lengths=training_lengths,
+                shuffle_seed=shuffle_seed,
+            )
+            return batches.map(lambda ids, labels: (ids[:, ::-1], labels))
+
+    with pytest.raises(AssertionError, match="not right-padded with 0"):
+        check_padding_strategy(LeftPadding())

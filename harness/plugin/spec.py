@@ -23,16 +23,20 @@ if TYPE_CHECKING:
     from harness.model.architecture import Architecture
 
 
-# -- contributing models ------------------------------------------------------
+# -- Loading: each hook below is called once, when the manager loads the plugins, in the
+# -- harness and again in each cell's worker. A plugin answers with what it contributes;
+# -- the answers are kept per plugin, so a plugin that raises fails alone.
+
+# -- the model stage: what is compared ------------------------------------------------------
 
 
 @hookspec
 def harness_architectures() -> list[Architecture]:
     """Contribute one or more architectures (sequence encoders) to compare.
 
-    Called once, when the registry loads the plugins, with no arguments.
+    Called once, when the plugins load, with no arguments; every plugin's answer is kept.
 
-    :return: a list of :class:`harness.Architecture`. Each has a name unique
+    :returns: a list of :class:`harness.Architecture`. Each has a name unique
         across all plugins (a duplicate is refused and both sources are named),
         a one-line summary, its hyperparameters with typed defaults, and
         ``build_encoder(embedded, params)``: a function that takes the embedded
@@ -43,17 +47,18 @@ def harness_architectures() -> list[Architecture]:
     """
 
 
-# -- contributing input pipelines ---------------------------------------------
+# -- the batching stage: how rows become batches --------------------------------------------
 
 
 @hookspec
 def harness_padding_strategies() -> list[PaddingStrategy]:
     """Contribute one or more padding strategies (how sequences are batched).
 
-    Called once, when the registry loads the plugins, with no arguments. The core
-    contributes ``none``, ``mask`` and ``bucket`` through this same hook.
+    Called once, when the plugins load, with no arguments; every plugin's answer is kept.
+    The core contributes ``none``, ``mask`` and ``bucket`` through this same hook; check a
+    strategy with :func:`harness.testing.check_padding_strategy`.
 
-    :return: a list of objects that follow :class:`harness.batching.padding.PaddingStrategy`:
+    :returns: a list of objects that follow :class:`harness.batching.padding.PaddingStrategy`:
         a unique ``name``, a one-line ``summary``, ``masks`` (whether the
         embedding masks padding), and ``batches(split, batch_size, ...)`` that
         turns a vectorised split into a batched, right-padded ``tf.data`` pipeline.
