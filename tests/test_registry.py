@@ -140,3 +140,22 @@ def test_hook_harness_padding_strategies(install_distribution):
     install_distribution("rnn-harness-padding", {"left": PADDING_PLUGIN})
     registry = load_registry()
     assert registry.padding_strategy("left-as-is").source.distribution == "rnn-harness-padding"
+
+
+MISSPELT_HOOK = """
+from harness import hookimpl
+
+@hookimpl
+def harness_architecture():
+    return []
+"""
+
+
+def test_a_misspelt_hook_fails_its_plugin_naming_the_hook(install_distribution):
+    install_distribution("rnn-harness-typo", {"typo": MISSPELT_HOOK})
+    registry = load_registry()
+    failed = {plugin.name: plugin.error for plugin in registry.failed_plugins}
+    assert "typo" in failed, "a plugin with a misspelt hook loaded as if it were fine"
+    assert "unknown hook 'harness_architecture'" in failed["typo"]
+    assert "did you mean 'harness_architectures'?" in failed["typo"]
+    assert set(registry.architectures) >= BUILT_INS

@@ -299,3 +299,34 @@ def test_bad_options_are_clear_errors(harness_run):
     assert "--in-process runs one cell at a time" in in_process_jobs.stderr
     nothing = harness_run(check=False)
     assert "choose architectures with --arch/-a NAME, or run them all with --all" in nothing.stderr
+
+
+WORKER_ONLY_FAILURE = """
+import __main__
+from harness import Architecture, hookimpl
+
+if getattr(getattr(__main__, "__spec__", None), "name", "") == "harness.execution.worker":
+    raise RuntimeError("needs a driver the workers lack")
+
+def build(embedded, params):
+    import keras
+    return keras.layers.GlobalAveragePooling1D()(embedded)
+
+@hookimpl
+def harness_architectures():
+    return [Architecture(name="fussy", summary="Loads here, not in a worker.", build_encoder=build)]
+"""
+
+
+def test_a_plugin_that_fails_only_in_its_worker_reports_its_own_error(
+    harness_run, install_distribution
+):
+    site = install_distribution("rnn-harness-fussy", {"fussy": WORKER_ONLY_FAILURE})
+    result = harness_run(
+        "-a", "fussy", "-p", "none", "--seeds", "1", env={"PYTHONPATH": site}, check=False
+    )
+    assert result.returncode == 1
+    (row,) = rows_of(harness_run.out)
+    assert row["status"] == "error"
+    assert "RuntimeError: needs a driver the workers lack" in row["reason"], row["reason"]
+    assert "plugin 'fussy' (rnn-harness-fussy 1.0)" in row["reason"]

@@ -18,7 +18,7 @@ from tabulate import tabulate
 from harness.config import EXECUTORS, DataConfig, DeviceConfig, ExecutorConfig, TrainingConfig
 from harness.errors import HarnessError
 from harness.results.log import ResultsWarning
-from harness.results.schema import FINISHED
+from harness.results.schema import FINISHED, Status
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
@@ -399,7 +399,7 @@ def run_command(**options) -> None:
         command=shlex.join(["harness", *sys.argv[1:]]),
     )
     rows = run(run_options, say=click.echo)
-    failed = sum(row["status"] != "done" for row in rows)
+    failed = sum(row["status"] != Status.DONE for row in rows)
     path = write_report(run_options.out_dir)
     click.echo(f"{len(rows)} cells run, {failed} not done; leaderboard: {path}")
     if any(row["status"] not in FINISHED for row in rows):

@@ -28,6 +28,7 @@ from harness.errors import HarnessError
 from harness.execution import environment
 from harness.execution.executor import CellReporter
 from harness.execution.worker import CellOutcome, train_cell
+from harness.results.schema import Status
 
 if TYPE_CHECKING:
     from harness.data.vectorize import VectorizedData
@@ -178,7 +179,7 @@ class RayExecutor:
                 ray.cancel(ref, force=True)
                 del self.running[ref]
                 reason = f"killed after the per-cell timeout of {self.timeout:g} s"
-                outcome = CellOutcome("timeout", reason, None, {}, now - started)
+                outcome = CellOutcome(Status.TIMEOUT, reason, None, {}, now - started)
                 yield cell, replace(outcome, executor=self._placement())
 
     def _outcome(self, ref: Any, started: float) -> CellOutcome:
@@ -188,9 +189,9 @@ class RayExecutor:
         try:
             result = ray.get(ref)
         except exceptions.RayTaskError as error:  # raised in the task, outside the training
-            outcome = CellOutcome("error", _one_line(error), None, {}, 0.0)
+            outcome = CellOutcome(Status.ERROR, _one_line(error), None, {}, 0.0)
         except exceptions.RayError as error:  # the worker or its node died
-            outcome = CellOutcome("crash", _one_line(error), None, {}, 0.0)
+            outcome = CellOutcome(Status.CRASH, _one_line(error), None, {}, 0.0)
         else:
             node, placement = result.pop("node"), result.pop("placement")
             outcome = CellOutcome(**result, wall_seconds=0.0, node=node)

@@ -7,8 +7,6 @@ the same command again re-runs only the cells without a finished row.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -31,6 +29,7 @@ from harness.execution import environment
 from harness.execution.executor import open_executor
 from harness.execution.preflight import check_output_directory
 from harness.execution.worker import CellOutcome
+from harness.hashing import COMPARISON_KEY_LENGTH, digest
 from harness.model.architecture import parse_overrides
 from harness.plugin.manager import Registry, load_registry
 from harness.results.log import RESULTS_FILE, append_row, finished_configs, read_rows
@@ -166,7 +165,7 @@ def result_row(
         "schema_version": SCHEMA_VERSION,
         "config_hash": cell.config_hash(),
         "comparison": comparison_key(cell),
-        "status": outcome.status,  # type: ignore[typeddict-item]
+        "status": outcome.status,
         "reason": outcome.reason,
         "architecture": cell.architecture,
         "padding": cell.padding,
@@ -177,7 +176,7 @@ def result_row(
         "training": cell.configuration()["training"],
         "data": cell.data,
         "device": {**cell.configuration()["device"], **outcome.device},
-        "measurements": outcome.measurements,  # type: ignore[typeddict-item]
+        "measurements": outcome.measurements,
         "cell_wall_seconds": round(outcome.wall_seconds, 3),
         "versions": environment.versions(),
         "host": outcome.node or environment.host(),  # where the cell ran
@@ -193,7 +192,7 @@ def comparison_key(cell: CellSpec) -> str:
     """Cells with the same key are comparable: same data, training, device and machine."""
     config = cell.configuration()
     shared = {key: config[key] for key in ("data", "training", "device", "machine")}
-    return hashlib.sha256(json.dumps(shared, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return digest(shared, COMPARISON_KEY_LENGTH)
 
 
 def _summary(cell: CellSpec, outcome: CellOutcome) -> str:

@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.config import CellSpec, DeviceConfig
+from harness.results.schema import Measurements, Status
 
 if TYPE_CHECKING:
     from harness.data.vectorize import VectorizedData
 
 LineReporter = Callable[[str], None]
-EPOCH_PREFIX = "epoch "
+MESSAGE_KEY = "rnn_harness"  # marks a JSON line of a worker to its parent
 OUTPUT_TAIL_LINES = 15
 
 
@@ -43,13 +44,16 @@ class CellOutcome:
     not this machine (``node``, as :func:`harness.execution.environment.host` describes
     it there), and how the executor placed it (``executor``)."""
 
-    status: str
+    status: Status
     reason: str | None
-    measurements: dict[str, Any] | None
+    measurements: Measurements | None
     device: dict[str, Any]
     wall_seconds: float
     node: dict[str, Any] | None = None
     executor: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:  # a worker's result file holds the status as text
+        object.__setattr__(self, "status", Status(self.status))
 
 
 _running_workers: set[subprocess.Popen] = set()
@@ -62,7 +66,7 @@ def run_in_worker(
     report: LineReporter,
     environment: dict[str, str] | None = None,
 ) -> CellOutcome:
-    """Run ``spec`` in a fresh process; epoch lines go to ``report`` as they come.
+    """Run ``spec`` in a fresh process; its progress lines go to ``report`` as they come.
 
     ``environment`` adds variables to the worker's (e.g. its own ``CUDA_VISIBLE_DEVICES``).
     Safe to call from several threads at once. If the wait is interrupted (Ctrl-C), the
@@ -96,7 +100,7 @@ def run_in_worker(
             _kill(worker)
             reader.join(timeout=5)
             return CellOutcome(
-                "timeout",
+                Status.TIMEOUT,
                 f"killed after the per-cell timeout of {timeout:g} s",
                 None,
                 {},
@@ -113,7 +117,7 @@ def run_in_worker(
         if result_path.exists():
             result = json.loads(result_path.read_text())
             return CellOutcome(**result, wall_seconds=wall)
-        return CellOutcome("crash", _death_reason(worker.returncode, tail), None, {}, wall)
+        return CellOutcome(Status.CRASH, _death_reason(worker.returncode, tail), None, {}, wall)
 
 
 def _wait_for(worker: subprocess.Popen, timeout: float | None) -> None:
@@ -169,12 +173,12 @@ def configure_this_process(device: DeviceConfig) -> dict[str, Any]:
 def train_cell(
     spec: CellSpec, report: LineReporter, data: VectorizedData | None = None
 ) -> dict[str, Any]:
-    """Configure the device, load the plugins and the data (``data``, or the cached copy at
+    """Configure the device, load the cell's plugin and the data (``data``, or the cached copy at
     ``spec.data_cache_path``), train; never raises."""
     device: dict[str, Any] = {}
     try:
         from harness.data.vectorize import load_prepared
-        from harness.plugin.manager import load_registry
+        from harness.plugin.manager import load_cell_plugins
         from harness.training.fit import Diverged, train_and_score
 
         device = configure_this_process(spec.device)
@@ -182,11 +186,17 @@ def train_cell(
             data = load_prepared(Path(spec.data_cache_path))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Your input ran out of data")
-            measurements = train_and_score(spec, data, load_registry(), report)
-        return {"status": "done", "reason": None, "measurements": measurements, "device": device}
+            registry = load_cell_plugins(spec.plugin.get("name", ""), spec.padding)
+            measurements = train_and_score(spec, data, registry, report)
+        return {
+            "status": Status.DONE,
+            "reason": None,
+            "measurements": measurements,
+            "device": device,
+        }
     except Diverged as diverged:
         return {
-            "status": "diverged",
+            "status": Status.DIVERGED,
             "reason": str(diverged),
             "measurements": None,
             "device": device,
@@ -194,16 +204,36 @@ def train_cell(
     except Exception as error:  # a failing cell is a row, not a crash
         where = traceback.extract_tb(error.__traceback__)[-1]
         reason = f"{type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
-        return {"status": "error", "reason": reason, "measurements": None, "device": device}
+        return {"status": Status.ERROR, "reason": reason, "measurements": None, "device": device}
+
+
+def progress_message(line: str) -> str:
+    """A worker's progress line (an epoch's numbers) as the JSON line its parent reads."""
+    return json.dumps({MESSAGE_KEY: "progress", "line": line})
 
 
 def _relay(worker: subprocess.Popen, report: LineReporter, tail: collections.deque[str]) -> None:
+    """Hand each progress message of ``worker`` to ``report``; keep the last lines of all
+    its output (messages as their text) in ``tail``, for the reason if it dies."""
     assert worker.stdout is not None
     for line in worker.stdout:
-        line = line.rstrip()
-        tail.append(line)
-        if line.startswith(EPOCH_PREFIX):
-            report(line)
+        message = _message(line)
+        if message is None:
+            tail.append(line.rstrip())
+        elif message[MESSAGE_KEY] == "progress":
+            tail.append(message["line"])
+            report(message["line"])
+
+
+def _message(line: str) -> dict[str, Any] | None:
+    """The worker's message on ``line``, or None for other output (TensorFlow, a plugin)."""
+    if not line.startswith("{"):
+        return None
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) and MESSAGE_KEY in message else None
 
 
 def _death_reason(returncode: int, tail: collections.deque[str]) -> str:
@@ -220,7 +250,7 @@ def _death_reason(returncode: int, tail: collections.deque[str]) -> str:
 def main(spec_path: str, result_path: str) -> None:
     threading.Thread(target=_die_with_parent, daemon=True).start()
     spec = CellSpec.from_json(Path(spec_path).read_text())
-    result = train_cell(spec, lambda line: print(line, flush=True))
+    result = train_cell(spec, lambda line: print(progress_message(line), flush=True))
     Path(result_path).write_text(json.dumps(result, default=float))
 
 

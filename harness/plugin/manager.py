@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any, Generic, TypeVar
@@ -145,12 +145,56 @@ def load_registry(
             _register(manager, entry_point.name, entry_point, distribution, dist_version)
         )
 
+    sources = _refuse_unknown_hooks(manager, sources)
     registry = Registry()
     for source in sources:
         if not source.failed and not source.blocked:
             source = _collect(manager, source, registry)
         registry.plugins.append(source)
     return registry
+
+
+def load_cell_plugins(architecture_plugin: str, padding: str) -> Registry:
+    """What one cell needs: the core and the plugin of its architecture, not every plugin.
+
+    A worker loads only these, so that another plugin cannot break its cell, and a plugin
+    that fails to load here raises its own error (a worker may lack what the harness has),
+    not "unknown architecture". Everything loads when the padding strategy comes from
+    another plugin.
+    """
+    registry = load_registry(
+        entry
+        for entry in entry_points(group=ENTRY_POINT_GROUP)
+        if entry.name == architecture_plugin
+    )
+    for plugin in registry.failed_plugins:
+        raise HarnessError(f"{plugin.describe()} failed to load: {plugin.error}")
+    if padding not in registry.padding_strategies:
+        return load_registry()
+    return registry
+
+
+def _refuse_unknown_hooks(
+    manager: pluggy.PluginManager, sources: list[PluginSource]
+) -> list[PluginSource]:
+    """pluggy's ``check_pending``, plugin by plugin: a plugin that implements a hook the
+    spec does not have (``harness_architecture`` for ``harness_architectures``) fails with
+    the hook named, contributes nothing, and every other plugin still loads."""
+    hooks = [name for name in vars(spec) if name.startswith("harness_")]
+    while True:
+        try:
+            manager.check_pending()
+            return sources
+        except pluggy.PluginValidationError as error:
+            name = manager.get_name(error.plugin)
+            unknown = sorted(
+                caller.name
+                for caller in manager.get_hookcallers(error.plugin) or []
+                if not caller.has_spec()
+            )
+            manager.unregister(error.plugin)
+            reason = _describe(UnknownNameError("hook", unknown[0], hooks))
+            sources = [replace(s, error=reason) if s.name == name else s for s in sources]
 
 
 def _load_order(entry_point: EntryPoint) -> tuple[bool, str]:

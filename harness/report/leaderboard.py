@@ -40,7 +40,7 @@ from harness.report.statistics import (
 )
 from harness.results.log import RESULTS_FILE, latest_by_config, read_rows
 from harness.results.predictions import cell_correctness
-from harness.results.schema import ResultRow, measurements_of
+from harness.results.schema import ResultRow, Status, measurements_of
 
 LEADERBOARD_FILE = "leaderboard.md"
 PLOT_FILE = "leaderboard.png"
@@ -104,7 +104,7 @@ def done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]
     """The ``done`` rows of each (architecture, padding), in seed order."""
     cells: dict[tuple[str, str], list[ResultRow]] = {}
     for row in sorted(rows, key=lambda row: row["seed"]):
-        if row["status"] == "done":
+        if row["status"] == Status.DONE:
             cells.setdefault((row["architecture"], row["padding"]), []).append(row)
     return cells
 
@@ -141,7 +141,7 @@ def _paired_statistics(
 
 def _cells(rows: list[ResultRow]) -> pd.DataFrame:
     """One row per (architecture, padding) with its means over seeds, by mean accuracy."""
-    done = [row for row in rows if row["status"] == "done"]
+    done = [row for row in rows if row["status"] == Status.DONE]
     if not done:
         return pd.DataFrame()
     frame = pd.DataFrame(
@@ -214,7 +214,7 @@ def _noise_aware_ranks(cells: pd.DataFrame) -> tuple[list[int], list[bool]]:
 
 
 def _failures(rows: list[ResultRow]) -> pd.DataFrame:
-    failed = [row for row in rows if row["status"] != "done"]
+    failed = [row for row in rows if row["status"] != Status.DONE]
     return pd.DataFrame(
         [
             [row["architecture"], row["padding"], row["seed"], row["status"], row["reason"]]
@@ -287,7 +287,7 @@ def _header(board: Leaderboard) -> list[str]:
     device = newest["device"]
     sharing = _sharing(device, newest.get("placement"))
     wall = sum(row["cell_wall_seconds"] or 0 for row in board.rows)
-    done = sum(row["status"] == "done" for row in board.rows)
+    done = sum(row["status"] == Status.DONE for row in board.rows)
     seeds = sorted({row["seed"] for row in board.rows})
     return [
         f"- **Command:** {escape(newest['command'], code=True)}",
@@ -343,7 +343,7 @@ def _executor(rows: list[ResultRow]) -> list[str]:
     if placement.get("executor") != "ray":
         return []
     cluster = placement["cluster"]
-    nodes = len({row["host"]["hostname"] for row in rows if row["status"] == "done"})
+    nodes = len({row["host"]["hostname"] for row in rows if row["status"] == Status.DONE})
     return [
         f"- **Executor:** Ray, {placement['cpus_per_cell']} CPU(s) + "
         f"{placement['gpus_per_cell']} GPU(s) per cell; cluster of {cluster['nodes']} node(s), "

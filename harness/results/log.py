@@ -27,6 +27,7 @@ from harness.results.schema import (
     SCHEMA_VERSION,
     Measurements,
     ResultRow,
+    Status,
 )
 
 RESULTS_FILE = "results.jsonl"
@@ -124,9 +125,9 @@ def _with_defaults(raw: dict[str, Any], line: bytes) -> ResultRow:
     if isinstance(row["measurements"], dict):
         row["measurements"] = {**MEASUREMENT_DEFAULTS, **row["measurements"]}
     if "status" not in raw:  # schema 1 measured done cells and no others
-        row["status"] = "done" if row["measurements"] else "error"
-    if row["status"] == "done" and not row["measurements"]:
-        row["status"] = "error"
+        row["status"] = Status.DONE if row["measurements"] else Status.ERROR
+    if row["status"] == Status.DONE and not row["measurements"]:
+        row["status"] = Status.ERROR
         row["reason"] = "the row says done but holds no measurements (older schema)"
     if "config_hash" not in raw:  # matches no cell of a run: its cell runs again
         row["config_hash"] = "unknown:" + hashlib.sha256(line).hexdigest()[:16]

@@ -8,13 +8,34 @@ reads as :data:`ROW_DEFAULTS` and :data:`MEASUREMENT_DEFAULTS`.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from enum import Enum
+from typing import Any, TypedDict
 
 from harness.results.predictions import StoredPredictions
 
 SCHEMA_VERSION = 2  # 2: measurements carry test_predictions (and rows their placement)
-Status = Literal["done", "diverged", "timeout", "error", "crash"]
-FINISHED: frozenset[str] = frozenset({"done", "diverged"})
+
+
+class Status(str, Enum):
+    """How a cell ended. A status is its own text, so rows read from JSON compare equal."""
+
+    DONE = "done"  # trained and scored
+    DIVERGED = "diverged"  # the training loss became NaN or infinite: a seeded divergence repeats
+    TIMEOUT = "timeout"  # killed after the per-cell timeout
+    ERROR = "error"  # raised
+    CRASH = "crash"  # its worker died (killed, out of memory) or its Ray task was lost
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return self.value.__format__(spec)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+FINISHED: frozenset[str] = frozenset({Status.DONE, Status.DIVERGED})
 
 
 class Measurements(TypedDict):

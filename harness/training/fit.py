@@ -10,7 +10,7 @@ leaves out the first epoch, whose graph tracing is reported as warm-up.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -22,6 +22,7 @@ from harness.model.architecture import Architecture
 from harness.model.classifier import ModelShape, build_classifier
 from harness.plugin.manager import Registry
 from harness.results.predictions import RowPredictions, fingerprint_test_rows
+from harness.results.schema import Measurements
 from harness.training.callbacks import (
     EarlyStoppingAboveChance,
     EpochReporter,
@@ -49,7 +50,7 @@ def train_and_score(
     data: VectorizedData,
     registry: Registry,
     report: EpochReporter = print,
-) -> dict[str, Any]:
+) -> Measurements:
     """Train ``spec``'s model on ``data`` and measure it; raises :class:`Diverged` on NaN loss."""
     keras.utils.set_random_seed(spec.seed)
     architecture = registry.architecture(spec.architecture).item
