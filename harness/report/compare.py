@@ -270,7 +270,7 @@ def render(comparison: Comparison) -> str:
         f"Holm's method over the {tested} cells compared: a cell is better or worse only when "
         "the adjusted p-value is below 0.05 (so an interval that just misses 0 can still be "
         "within noise). Cells marked unpaired fall back to Welch's t-test over the seeds' "
-        "accuracies, which leaves out the test rows' noise. See `harness/statistics.py`."
+        "accuracies, which leaves out the test rows' noise. See `harness/report/statistics.py`."
     )
     for side, cells in zip((a, b), comparison.only_in, strict=True):
         if cells:

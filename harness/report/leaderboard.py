@@ -409,9 +409,9 @@ def _method(board: Leaderboard) -> str:
             "whose mean accuracies differ by no more than twice the standard error of the "
             f"difference share a rank, marked {mark}; a cell's standard error is its seeds' "
             "standard deviation over √seeds, so the test rows' own sampling noise is left out "
-            "when there is more than one seed (see `harness/leaderboard.py`). Runs of schema 2 "
-            "record their test predictions and get paired ranks (`--force` re-runs "
-            "finished cells)."
+            "when there is more than one seed (see `harness/report/leaderboard.py`). "
+            "Runs of schema 2 record their test predictions and get paired ranks "
+            "(`--force` re-runs finished cells)."
         )
     paired = board.paired
     return (
@@ -427,7 +427,7 @@ def _method(board: Leaderboard) -> str:
         f"5 %; a cell shares the rank of the best cell of its group, marked {mark}, unless "
         "the adjusted test separates them. P(A > B) is the chance that a run of one cell "
         "beats a run of the other on these rows, over all pairs of seeds (Bouthillier et al., "
-        "2021). See `harness/statistics.py`."
+        "2021). See `harness/report/statistics.py`."
     )
 
 
