@@ -1,22 +1,32 @@
 """Performance benchmarks, side by side in one run; writes reports/performance.md.
 
-    python benchmarks/performance.py --data ../shared/data/ag_news_sample
+    python benchmarks/performance.py                       # every section, ~30 minutes on 2 cores
+    python benchmarks/performance.py --matrix BASELINE NEW  # and the matrix section from two runs
+    python benchmarks/performance.py --sections growth --out /tmp/check   # some, for checking
 
-Three measurements on the same data (title + description), each a ratio of two
-things timed in this one process on this one machine:
+On the embedded default data (``ag-news-sample``, title + description) unless ``--data``
+names other data; each measurement a ratio of things timed in this one run, on this machine:
 
-1. time to accuracy: the tutorial recipe (strings through an in-model
+1. padding: padded share, input-pipeline batches per second, and the stacked BiLSTM's
+   training throughput under ``none``, ``mask`` and ``bucket``;
+2. overhead: a harness cell's steady-state training throughput against a bare
+   ``model.fit`` on the same batches and model, and a cell's fixed cost;
+3. time to accuracy: the tutorial recipe (strings through an in-model
    TextVectorization, per-example map, batch 16, no prefetch) against the
    harness's defaults under each padding strategy; the target is the
    validation accuracy the tutorial recipe reaches after one epoch;
-2. overhead: a harness cell's steady-state training throughput against a bare
-   ``model.fit`` on the same batches and model, and a cell's fixed cost;
-3. padding: padded share, input-pipeline batches per second, and the
-   stacked BiLSTM's training throughput under ``none``, ``mask`` and ``bucket``;
 4. cells side by side: the wall time of ``harness run`` on two cells one at a
    time (TensorFlow's own thread pools) against two at a time (``--jobs 2``,
-   the cores shared out).
+   the cores shared out);
+5. growth: how vectorising, caching, an epoch and peak memory grow with training rows
+   (``benchmarks/cost_growth.py``: always on the embedded sample, and rows repeated from it);
+6. ray: ``--executor ray`` against local workers (``benchmarks/ray_cost.py``; the ray extra);
+7. determinism: the throughput cost of op determinism (last: it stays on once enabled).
 
+``--matrix BASELINE NEW`` adds the comparison of two whole-matrix runs
+(``benchmarks/matrix_speedup.py``), read from their results files. Without ``--sections``
+every section runs and performance.json is written afresh; with it, the sections named
+replace theirs in --out's performance.json and the others are kept as they were.
 Times exclude validation passes on both sides; first-epoch graph tracing is included.
 """
 
@@ -29,24 +39,35 @@ import shlex
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import cost_growth
+import matrix_speedup
 from tutorial_recipe import TUTORIAL_BATCH_SIZE, tutorial_dataset, tutorial_model
 
 from harness.batching.padding import padded_share
-from harness.config import CellSpec, DataConfig, DeviceConfig, RunOptions, TrainingConfig
+from harness.config import (
+    DEFAULT_SOURCE,
+    CellSpec,
+    DataConfig,
+    DeviceConfig,
+    RunOptions,
+    TrainingConfig,
+)
 from harness.data import load_dataset
 from harness.data.vectorize import VectorizedData, prepare, source_options
 from harness.execution import environment
 from harness.execution.runner import run
 from harness.execution.worker import run_in_process, run_in_worker
-from harness.plugin.manager import load_registry
+from harness.plugin.manager import Registry, load_registry
 from harness.report.leaderboard import training_summary
 from harness.training.callbacks import EpochTimer, weight_averaging
 from harness.training.fit import compiled_classifier, train_and_score
@@ -306,6 +327,7 @@ def verdict(value: float | None, target: float, higher_is_better: bool = True) -
 
 
 def render(results: dict) -> str:
+    """performance.md from performance.json: the header, then each section measured."""
     host, versions = results["host"], results["versions"]
     lines = [
         "# rnn-harness performance",
@@ -315,12 +337,40 @@ def render(results: dict) -> str:
         f"- **Command:** `{results['command']}`",
         f"- **Data:** `{results['data']['source']}`, fields `{results['data']['fields']}`: "
         f"{results['data']['rows']['train']} train / {results['data']['rows']['validation']} "
-        f"validation rows",
+        f"validation / {results['data']['rows']['test']} test rows",
         f"- **Harness defaults:** {training_summary(results['training'])}",
         f"- **Machine:** {host['cpu']}, {host['cores']} cores, {host['memory_gb']} GiB, "
         + ("GPUs: " + ", ".join(g["name"] for g in host["gpus"]) if host["gpus"] else "no GPU"),
         "- **Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
-        f"- **Took:** {results['seconds'] / 60:.1f} minutes",
+        f"- **Took:** {results['seconds'] / 60:.1f} minutes"
+        + (
+            " ("
+            + ", ".join(
+                f"{name} {seconds / 60:.1f}"
+                for name, seconds in results.get("section_seconds", {}).items()
+            )
+            + ")"
+            if results.get("section_seconds")
+            else ""
+        ),
+    ]
+    renderers: list[tuple[str, Callable[[Any], list[str]]]] = [
+        ("time_to_accuracy", _render_time_to_accuracy),
+        ("overhead", lambda o: _render_overhead(o, results.get("determinism"))),
+        ("padding", lambda rows: _render_padding(rows, results["training"]["batch_size"])),
+        ("side_by_side", _render_side_by_side),
+        ("matrix", matrix_speedup.render_section),
+        ("growth", cost_growth.render_section),
+        ("ray", _render_ray),
+    ]
+    for key, render_section in renderers:
+        if key in results:
+            lines += render_section(results[key])
+    return "\n".join(lines) + "\n"
+
+
+def _render_time_to_accuracy(rows: list[dict]) -> list[str]:
+    lines = [
         "",
         "## Time to the tutorial's one-epoch accuracy",
         "",
@@ -336,7 +386,7 @@ def render(results: dict) -> str:
         + " | verdict |",
         "|" + "---|" * (4 + 2 * len(PADDINGS)),
     ]
-    for row in results["time_to_accuracy"]:
+    for row in rows:
         cells = []
         for padding in PADDINGS:
             entry = row[padding]
@@ -353,8 +403,11 @@ def render(results: dict) -> str:
             + " | ".join(cells)
             + f" | best {best:.1f}x: {verdict(best, 3.0)} |"
         )
-    o = results["overhead"]
-    lines += [
+    return lines
+
+
+def _render_overhead(o: dict, determinism: dict | None) -> list[str]:
+    lines = [
         "",
         "## Harness overhead",
         "",
@@ -374,20 +427,29 @@ def render(results: dict) -> str:
         f"| fixed cost of a worker (start, imports, device setup), s | "
         f"{o['worker_fixed_seconds']:.1f} |",
         f"| loading the cached vectorised data, s | {o['cached_data_load_seconds']:.3f} |",
-        f"| `--deterministic` (op determinism) throughput / default | "
-        f"{results['determinism']['ratio']:.2f} |",
+    ]
+    if determinism is not None:
+        lines.append(
+            f"| `--deterministic` (op determinism) throughput / default | "
+            f"{determinism['ratio']:.2f} |"
+        )
+    return lines
+
+
+def _render_padding(rows: list[dict], batch_size: int) -> list[str]:
+    lines = [
         "",
         "## Padding strategies",
         "",
-        f"Batch {results['training']['batch_size']}; training throughput of the two-layer "
+        f"Batch {batch_size}; training throughput of the two-layer "
         "bidirectional LSTM on steady-state epochs.",
         "",
         "| padding | padded share | batches/epoch | pipeline batches/s "
         "| stacked-bilstm examples/s |",
         "|---|---|---|---|---|",
     ]
-    by_name = {row["padding"]: row for row in results["padding"]}
-    for row in results["padding"]:
+    by_name = {row["padding"]: row for row in rows}
+    for row in rows:
         lines.append(
             f"| {row['padding']} | {row['padded_share']:.3f} | {row['batches']} | "
             f"{row['pipeline_batches_per_second']:,.0f} | "
@@ -397,17 +459,14 @@ def render(results: dict) -> str:
     speedup = (
         bucket["stacked_bilstm_examples_per_second"] / mask["stacked_bilstm_examples_per_second"]
     )
-    lines += [
+    return [
+        *lines,
         "",
         f"- Padded share under `bucket`: {bucket['padded_share']:.3f} (target ≤ 0.10): "
         f"{verdict(bucket['padded_share'], 0.10, higher_is_better=False)}.",
         f"- stacked-bilstm `bucket` / `mask` throughput: {speedup:.2f}x (target ≥ 1.5x): "
         f"{verdict(speedup, 1.5)}.",
     ]
-    lines += _render_side_by_side(results["side_by_side"])
-    if "ray" in results:  # measured by benchmarks/ray_cost.py
-        lines += _render_ray(results["ray"])
-    return "\n".join(lines) + "\n"
 
 
 def _with_each(overhead: dict, key: str) -> str:
@@ -480,39 +539,111 @@ def _render_ray(ray: dict) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Bench:
+    """What every section measures on: the data, the plugins, the harness's training defaults."""
+
+    source: str
+    data: VectorizedData
+    registry: Registry
+    training: TrainingConfig
+
+
+def ray_section(bench: Bench) -> dict:
+    import ray_cost  # the ray extra: imported only when this section runs
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="rnn-harness-ray-benchmark-") as scratch:
+        results = ray_cost.measure(bench.data, Path(scratch))
+    return results | {
+        "seconds": time.perf_counter() - started,
+        "command": shlex.join(["python", *sys.argv]),
+    }
+
+
+def growth_section(bench: Bench) -> dict:
+    with tempfile.TemporaryDirectory(prefix="rnn-harness-growth-") as scratch:
+        return cost_growth.measure_growth(DEFAULT_SOURCE, Path(scratch))
+
+
+# Each section's results go under its name (with "_" for "-") in performance.json, in this
+# order; determinism last, since op determinism stays on once enabled.
+SECTIONS: dict[str, Callable[[Bench], Any]] = {
+    "padding": lambda b: padding_costs(b.data, b.registry, b.training),
+    "overhead": lambda b: overhead(b.data, b.registry, b.training, str(b.data.cache_path)),
+    "time-to-accuracy": lambda b: time_to_accuracy(b.data, b.source, b.registry, b.training),
+    "side-by-side": lambda b: side_by_side(b.data, b.training),
+    "growth": growth_section,
+    "ray": ray_section,
+    "determinism": lambda b: determinism_cost(b.data, b.registry, b.training),
+}
+
+
+def section_key(name: str) -> str:
+    return name.replace("-", "_")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="../shared/data/ag_news_sample")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", default=DEFAULT_SOURCE, help="what `harness run --data` takes")
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument(
+        "--sections",
+        type=lambda text: text.split(","),
+        default=list(SECTIONS),
+        help="comma-separated sections to run, for checking: "
+        + ", ".join(SECTIONS)
+        + "; their results replace those in --out's performance.json, the rest are kept",
+    )
+    parser.add_argument(
+        "--matrix",
+        nargs=2,
+        metavar=("BASELINE", "NEW"),
+        help="results files of two `harness run --all` on the same data and seeds: "
+        "the matrix section (benchmarks/matrix_speedup.py)",
+    )
+    parser.add_argument(
+        "--matrix-log", type=Path, help="the NEW run's printed output, for its up-front estimate"
+    )
     parser.add_argument(
         "--render", action="store_true", help="only rewrite performance.md from performance.json"
     )
     arguments = parser.parse_args()
+    report = arguments.out / "performance.json"
     if arguments.render:
-        results = json.loads((arguments.out / "performance.json").read_text())
-        (arguments.out / "performance.md").write_text(render(results))
+        report.with_suffix(".md").write_text(render(json.loads(report.read_text())))
         return
+    unknown = sorted(set(arguments.sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"--sections: unknown {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    everything = set(arguments.sections) == set(SECTIONS)
+    results = {} if everything or not report.is_file() else json.loads(report.read_text())
     started = time.perf_counter()
     training = TrainingConfig()
     data = prepare(DataConfig(source=arguments.data), arguments.cache_dir)
-    registry = load_registry()
-    results = {
+    bench = Bench(arguments.data, data, load_registry(), training)
+    results |= {
         "command": shlex.join(["python", *sys.argv]),
         "data": data.describe(),
         "training": training.__dict__,
         "host": environment.host(),
         "versions": environment.versions(),
-        "padding": padding_costs(data, registry, training),
-        "overhead": overhead(data, registry, training, str(data.cache_path)),
-        "time_to_accuracy": time_to_accuracy(data, arguments.data, registry, training),
-        "side_by_side": side_by_side(data, training),
-        "determinism": determinism_cost(data, registry, training),  # last: it stays on
     }
+    section_seconds = results.setdefault("section_seconds", {})
+    for name in (name for name in SECTIONS if name in arguments.sections):
+        section_started = time.perf_counter()
+        results[section_key(name)] = SECTIONS[name](bench)
+        section_seconds[name] = time.perf_counter() - section_started
+    if arguments.matrix:
+        baseline, new = arguments.matrix
+        results["matrix"] = matrix_speedup.compare_runs(baseline, new, arguments.matrix_log)
     results["seconds"] = time.perf_counter() - started
     arguments.out.mkdir(parents=True, exist_ok=True)
-    (arguments.out / "performance.json").write_text(json.dumps(results, indent=1, default=str))
-    (arguments.out / "performance.md").write_text(render(results))
+    report.write_text(json.dumps(results, indent=1, default=str))
+    report.with_suffix(".md").write_text(render(results))
     print(render(results))
 
 

@@ -1,6 +1,6 @@
 """What ``--executor ray`` costs against ``--executor local``; merged into reports/performance.json.
 
-    python benchmarks/ray_cost.py --data ../shared/data/ag_news_sample
+    python benchmarks/ray_cost.py      # alone; benchmarks/performance.py runs it as its ray section
 
 Measured side by side in this one process, on this machine:
 
@@ -37,7 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from performance import SIDE_BY_SIDE_EPOCHS, render
 
-from harness.config import DataConfig, DeviceConfig, ExecutorConfig, RunOptions, TrainingConfig
+from harness.config import (
+    DEFAULT_SOURCE,
+    DataConfig,
+    DeviceConfig,
+    ExecutorConfig,
+    RunOptions,
+    TrainingConfig,
+)
 from harness.data.vectorize import VectorizedData, prepare
 from harness.execution.ray_cluster import RayExecutor
 from harness.execution.runner import plan_cells, run, select
@@ -182,7 +189,7 @@ def measure(data: VectorizedData, out: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="../shared/data/ag_news_sample")
+    parser.add_argument("--data", default=DEFAULT_SOURCE)
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--cache-dir", type=Path, default=None)
     arguments = parser.parse_args()

@@ -1,0 +1,315 @@
+"""The whole matrix before and after: accuracy within noise, time saved, and the schedule.
+
+    python benchmarks/matrix_speedup.py BASELINE NEW [--log NEW_LOG]   # prints the section
+    python benchmarks/performance.py --matrix BASELINE NEW             # puts it in the report
+
+BASELINE and NEW are results files (or ``--out`` folders) of ``harness run --all`` on the
+same data and seeds, the code before and after a change. From each, the board
+``harness report`` would draw (the latest row of each cell of the newest comparison):
+
+1. per cell (architecture x padding): mean test accuracy both ways and the difference, judged
+   by ``harness compare`` (:mod:`harness.report.compare`: a hierarchical bootstrap paired on
+   the test rows, seeds resampled, Holm-adjusted over the cells compared); mean epochs and
+   the cell's time (its seeds' ``cell_wall_seconds`` added up) both ways;
+2. totals: the cells' time added up, and the wall time of each run (from its
+   ``run_started_at`` to its last ``finished_at``; a file resumed by several runs adds up
+   each run's), and their ratios;
+3. the cells a change is meant to move (:data:`LEVER_CELLS`: ``none`` of the unidirectional
+   RNNs, which pad on the left after issue 17) apart, out of the "within noise" count;
+4. the schedule, simulated from NEW's measured cell times: the makespan on NEW's number of
+   slots (``--jobs``) in the matrix's order (architecture, padding, seed: the queue before
+   issue 17) and longest first; and, given NEW's printed output (``--log``), how close its
+   up-front estimate came to its wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import re
+import shlex
+import sys
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.report.compare import WITHIN_NOISE, compare, load_side
+from harness.results.schema import ResultRow, measurements_of
+
+LEVER_CELLS = {("simple-rnn", "none"), ("gru", "none"), ("lstm", "none")}
+DEFAULT_SLOTS = 2  # when NEW's rows do not say how many cells ran at a time
+# NEW's printed up-front estimate of the whole run
+ESTIMATE_LINE = re.compile(r"estimate[^\n]*?~?\s*(?:(\d+)\s*h\s*)?(\d+)\s*m\s*(\d+)\s*s", re.I)
+
+
+def compare_runs(baseline: str, new: str, log: Path | None = None) -> dict[str, Any]:
+    """Everything the section shows, as JSON-ready data."""
+    before, after = load_side(baseline), load_side(new)
+    comparison = compare(before, after)
+    cells = []
+    for cell in comparison.cells:
+        rows = [_done_rows(side.rows, cell.cell) for side in (before, after)]
+        cells.append(
+            {
+                "architecture": cell.cell[0],
+                "padding": cell.cell[1],
+                "seeds": list(cell.seeds),
+                "accuracy": list(cell.accuracy),
+                "difference": list(cell.difference) if cell.difference else None,
+                "p_value": cell.p_value,
+                "how": cell.how,
+                "verdict": cell.verdict,
+                "epochs": [_mean(side, "epochs_run") for side in rows],
+                "cell_seconds": [sum(row["cell_wall_seconds"] for row in side) for side in rows],
+                "lever": cell.cell in LEVER_CELLS,
+            }
+        )
+    slots = _slots(after.rows)
+    durations = [seconds for _, seconds in matrix_order(after.rows)]
+    return {
+        "baseline": _describe(baseline, before.rows),
+        "new": _describe(new, after.rows),
+        "cells": cells,
+        "only_in": [[list(cell) for cell in side] for side in comparison.only_in],
+        "schedule": {
+            "slots": slots,
+            "cells": len(durations),
+            "matrix_order_seconds": makespan(durations, slots),
+            "longest_first_seconds": makespan(sorted(durations, reverse=True), slots),
+            "one_slot_seconds": sum(durations),
+        },
+        "estimate_seconds": printed_estimate(log.read_text()) if log else None,
+        "log": str(log) if log else None,
+    }
+
+
+def _describe(spec: str, rows: list[ResultRow]) -> dict[str, Any]:
+    return {
+        "results": spec,
+        "rows": len(rows),
+        "commands": sorted({row["command"] for row in rows}),
+        "git_commits": sorted({str(row["git_commit"]) for row in rows}),
+        "jobs": sorted({str(row["device"].get("parallel_cells")) for row in rows}),
+        "cell_seconds": sum(row["cell_wall_seconds"] for row in rows),
+        "wall_seconds": wall_seconds(rows),
+        "runs": len({row["run_started_at"] for row in rows}),
+    }
+
+
+def wall_seconds(rows: Iterable[ResultRow]) -> float:
+    """From each run's start (``run_started_at``) to its last row's ``finished_at``, added up
+    over the runs that wrote ``rows``."""
+    last: dict[str, datetime] = {}
+    for row in rows:
+        finished = datetime.fromisoformat(row["finished_at"])
+        started = row["run_started_at"]
+        last[started] = max(last.get(started, finished), finished)
+    return sum(
+        (finished - datetime.fromisoformat(started)).total_seconds()
+        for started, finished in last.items()
+    )
+
+
+def matrix_order(rows: Iterable[ResultRow]) -> list[tuple[tuple[str, str, int], float]]:
+    """Each cell's measured time, in the matrix's order: architecture, padding, seed."""
+    return sorted(
+        ((row["architecture"], row["padding"], row["seed"]), row["cell_wall_seconds"])
+        for row in rows
+    )
+
+
+def makespan(durations: Iterable[float], slots: int) -> float:
+    """When the last cell ends if each, in the order given, starts on the first free slot."""
+    free = [0.0] * slots
+    for duration in durations:
+        heapq.heappush(free, heapq.heappop(free) + duration)
+    return max(free)
+
+
+def printed_estimate(log: str) -> float | None:
+    """The up-front estimate of a run's wall time, in seconds, from its printed output."""
+    found = ESTIMATE_LINE.search(log)
+    if found is None:
+        return None
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return 3_600 * hours + 60 * minutes + seconds
+
+
+def _done_rows(rows: list[ResultRow], cell: tuple[str, str]) -> list[ResultRow]:
+    return [
+        row
+        for row in rows
+        if (row["architecture"], row["padding"]) == cell and row["status"] == "done"
+    ]
+
+
+def _mean(rows: list[ResultRow], key: str) -> float:
+    return float(np.mean([measurements_of(row)[key] for row in rows]))  # type: ignore[literal-required]
+
+
+def _slots(rows: list[ResultRow]) -> int:
+    """How many cells the run had at a time, when all its rows say the same."""
+    jobs = {row["device"].get("parallel_cells") for row in rows}
+    return int(jobs.pop() or DEFAULT_SLOTS) if len(jobs) == 1 else DEFAULT_SLOTS
+
+
+# --- the report's section -----------------------------------------------------------------
+
+
+def render_section(matrix: dict[str, Any]) -> list[str]:
+    """The markdown section of reports/performance.md."""
+    before, after = matrix["baseline"], matrix["new"]
+    cells = matrix["cells"]
+    lines = [
+        "",
+        "## The whole matrix, before and after",
+        "",
+        f"- **Baseline:** `{before['results']}`: {_run(before)}",
+        f"- **New:** `{after['results']}`: {_run(after)}",
+        "",
+        "| | baseline | new | baseline / new |",
+        "|---|---|---|---|",
+        f"| cells | {before['rows']} | {after['rows']} | |",
+        _ratio_row("cells' time added up, min", before["cell_seconds"], after["cell_seconds"]),
+        _ratio_row("wall time, min", before["wall_seconds"], after["wall_seconds"]),
+        "",
+        "Per cell: mean test accuracy over the seeds; new minus baseline in points with its "
+        "95 % interval and verdict from `harness compare` (a hierarchical bootstrap paired on "
+        "the test rows, each side's seeds resampled; a cell is better or worse only when its "
+        "p-value, Holm-adjusted over all the cells compared, is below 0.05); mean epochs run; "
+        "the cell's time (its seeds' worker wall times added up). Cells marked † are meant "
+        "to change (below) and are left out of the count under the table.",
+        "",
+        "| architecture | padding | acc. % baseline | acc. % new | new - baseline, points "
+        "[95 % interval] | Holm p | verdict | epochs baseline | epochs new | cell s baseline "
+        "| cell s new | speed-up |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in cells:
+        lines.append(_cell_row(cell))
+    judged = [cell for cell in cells if not cell["lever"] and cell["p_value"] is not None]
+    within = [cell for cell in judged if cell["verdict"] == WITHIN_NOISE]
+    beyond = [cell for cell in judged if cell["verdict"] != WITHIN_NOISE]
+    lines += [
+        "",
+        f"**{len(within)} of {len(judged)} cells within noise** (the † cells left out)"
+        + (
+            "; beyond noise: "
+            + ", ".join(f"{c['architecture']} / {c['padding']} ({c['verdict']})" for c in beyond)
+            if beyond
+            else ""
+        )
+        + ".",
+    ]
+    for side, names in zip(("baseline", "new"), matrix["only_in"], strict=True):
+        if names:
+            lines.append(f"Only in the {side}: " + ", ".join(" / ".join(n) for n in names) + ".")
+    lines += _render_lever(cells)
+    lines += _render_schedule(matrix)
+    return lines
+
+
+def _run(side: dict[str, Any]) -> str:
+    runs = f", {side['runs']} runs added up" if side["runs"] > 1 else ""
+    return (
+        f"{'; '.join(f'`{command}`' for command in side['commands'])} at "
+        f"{', '.join(commit[:12] for commit in side['git_commits'])}, "
+        f"--jobs {', '.join(side['jobs'])}{runs}"
+    )
+
+
+def _ratio_row(label: str, before: float, after: float) -> str:
+    return f"| {label} | {before / 60:.1f} | {after / 60:.1f} | {before / after:.2f}x |"
+
+
+def _cell_row(cell: dict[str, Any]) -> str:
+    difference = cell["difference"]
+    shown = (
+        "-"
+        if difference is None
+        else f"{100 * difference[0]:+.2f} [{100 * difference[1]:+.2f}, {100 * difference[2]:+.2f}]"
+    )
+    seconds = cell["cell_seconds"]
+    return (
+        f"| {cell['architecture']} | {cell['padding']}{' †' if cell['lever'] else ''} | "
+        f"{100 * cell['accuracy'][0]:.2f} | {100 * cell['accuracy'][1]:.2f} | {shown} | "
+        + ("-" if cell["p_value"] is None else f"{cell['p_value']:.3g}")
+        + f" | {cell['verdict']} | {cell['epochs'][0]:.1f} | {cell['epochs'][1]:.1f} | "
+        f"{seconds[0]:.0f} | {seconds[1]:.0f} | {seconds[0] / seconds[1]:.2f}x |"
+    )
+
+
+def _render_lever(cells: list[dict[str, Any]]) -> list[str]:
+    moved = [cell for cell in cells if cell["lever"]]
+    if not moved:
+        return []
+    lines = [
+        "",
+        "**† Meant to change: `none` pads on the left** (lever 1 of issue 17): the "
+        "unidirectional RNNs' last state no longer reads the pads after the text. Same seeds "
+        "and test rows both ways:",
+        "",
+        "| architecture | acc. % baseline | acc. % new | new - baseline, points [95 % interval] "
+        "| epochs baseline | epochs new |",
+        "|---|---|---|---|---|---|",
+    ]
+    for cell in moved:
+        difference = cell["difference"]
+        shown = (
+            "-"
+            if difference is None
+            else f"{100 * difference[0]:+.2f} "
+            + (f"[{100 * difference[1]:+.2f}, {100 * difference[2]:+.2f}]")
+        )
+        lines.append(
+            f"| {cell['architecture']} | {100 * cell['accuracy'][0]:.2f} | "
+            f"{100 * cell['accuracy'][1]:.2f} | {shown} | {cell['epochs'][0]:.1f} | "
+            f"{cell['epochs'][1]:.1f} |"
+        )
+    return lines
+
+
+def _render_schedule(matrix: dict[str, Any]) -> list[str]:
+    schedule, wall = matrix["schedule"], matrix["new"]["wall_seconds"]
+    slots = schedule["slots"]
+    lines = [
+        "",
+        f"**Schedule, simulated from the new run's measured cell times** ({schedule['cells']} "
+        f"cells, each started on the first free of {slots} slots in the order given; "
+        "data preparation and anything between cells left out):",
+        "",
+        "| order | simulated makespan, min |",
+        "|---|---|",
+        f"| one slot (the cells' time added up) | {schedule['one_slot_seconds'] / 60:.1f} |",
+        f"| {slots} slots, the matrix's order (architecture, padding, seed) | "
+        f"{schedule['matrix_order_seconds'] / 60:.1f} |",
+        f"| {slots} slots, longest first | {schedule['longest_first_seconds'] / 60:.1f} |",
+        f"| the new run's measured wall time | {wall / 60:.1f} |",
+    ]
+    estimate = matrix["estimate_seconds"]
+    if estimate is not None:
+        lines += [
+            "",
+            f"The new run's up-front estimate (printed before its first cell, `{matrix['log']}`) "
+            f"was {estimate / 60:.1f} min; it took {wall / 60:.1f} min: the estimate was "
+            f"{estimate / wall:.2f} of the wall time.",
+        ]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("baseline", help="results file or --out folder of the baseline run")
+    parser.add_argument("new", help="results file or --out folder of the new run")
+    parser.add_argument("--log", type=Path, help="the new run's printed output")
+    arguments = parser.parse_args()
+    matrix = compare_runs(arguments.baseline, arguments.new, arguments.log)
+    print(f"<!-- {shlex.join(['python', *sys.argv])} -->")
+    print("\n".join(render_section(matrix)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""benchmarks/matrix_speedup.py's arithmetic, on result rows written here (no training)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from paired_rows import correctness, rows_with_predictions
+
+from harness.results.log import append_row
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "matrix_speedup.py"
+ROWS = 2_000
+
+
+@pytest.fixture(scope="module")
+def matrix_speedup():
+    """The benchmark script, imported from its file (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("matrix_speedup", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def timed_rows(rng, cells: dict[tuple[str, str], float], seconds: float, started: str) -> list:
+    """Three seeds of each (architecture, padding) at its accuracy, each cell ``seconds`` long,
+    the run started at ``started`` and its cells finished one minute apart."""
+    rows = []
+    for (architecture, padding), accuracy in cells.items():
+        rows += rows_with_predictions(architecture, padding, correctness(rng, accuracy, ROWS))
+    for number, row in enumerate(rows, start=1):
+        row["cell_wall_seconds"] = seconds
+        row["run_started_at"] = f"{started}:00:00+00:00"
+        row["finished_at"] = f"{started}:{number:02d}:00+00:00"
+        row["device"]["parallel_cells"] = 2
+    return rows
+
+
+def write(path: Path, rows: list[dict]) -> str:
+    for row in rows:
+        append_row(path, row)
+    return str(path)
+
+
+def test_makespan_starts_each_cell_on_the_first_free_slot(matrix_speedup):
+    assert matrix_speedup.makespan([1, 1, 2], slots=2) == 3  # the long one last
+    assert matrix_speedup.makespan([2, 1, 1], slots=2) == 2  # longest first
+    assert matrix_speedup.makespan([1, 1, 2], slots=1) == 4
+    assert matrix_speedup.makespan([5], slots=3) == 5
+
+
+def test_wall_time_adds_up_the_runs_of_a_resumed_file(matrix_speedup):
+    rows = [
+        {"run_started_at": "2026-01-01T10:00:00+00:00", "finished_at": f"2026-01-01T{t}+00:00"}
+        for t in ("10:01:00", "10:02:30")
+    ] + [
+        {"run_started_at": "2026-01-01T11:00:00+00:00", "finished_at": "2026-01-01T11:00:10+00:00"}
+    ]
+    assert matrix_speedup.wall_seconds(rows) == 150 + 10
+
+
+def test_printed_estimate_is_read_in_seconds(matrix_speedup):
+    assert matrix_speedup.printed_estimate("54 cells\nestimate: ~1h 02m05s for the run") == 3725
+    assert matrix_speedup.printed_estimate("estimated wall time ~12m30s") == 750
+    assert matrix_speedup.printed_estimate("54 cells, no estimate here") is None
+
+
+def test_two_runs_compared_cell_by_cell_with_totals_and_schedule(matrix_speedup, tmp_path):
+    rng = np.random.default_rng(0)
+    cells = {("gru", "mask"): 0.85, ("lstm", "none"): 0.40, ("lstm", "mask"): 0.84}
+    baseline = write(tmp_path / "a.jsonl", timed_rows(rng, cells, 60.0, "2026-01-01T10"))
+    moved = {**cells, ("lstm", "none"): 0.84}  # the lever's cell: far better
+    new = write(tmp_path / "b.jsonl", timed_rows(rng, moved, 30.0, "2026-01-01T12"))
+
+    matrix = matrix_speedup.compare_runs(baseline, new)
+
+    by_cell = {(c["architecture"], c["padding"]): c for c in matrix["cells"]}
+    assert by_cell["gru", "mask"]["verdict"] == "within noise"
+    assert by_cell["gru", "mask"]["cell_seconds"] == [180.0, 90.0]  # 3 seeds added up
+    assert by_cell["gru", "mask"]["epochs"] == [4.0, 4.0]
+    assert by_cell["lstm", "none"]["lever"] and not by_cell["lstm", "mask"]["lever"]
+    assert by_cell["lstm", "none"]["verdict"] == "better"
+    assert matrix["baseline"]["cell_seconds"] == 9 * 60 and matrix["new"]["cell_seconds"] == 9 * 30
+    assert matrix["baseline"]["wall_seconds"] == matrix["new"]["wall_seconds"] == 9 * 60
+    schedule = matrix["schedule"]
+    assert schedule["slots"] == 2 and schedule["one_slot_seconds"] == 270
+    assert schedule["matrix_order_seconds"] == schedule["longest_first_seconds"] == 150
+
+    section = "\n".join(matrix_speedup.render_section(matrix))
+    assert "| cells' time added up, min | 9.0 | 4.5 | 2.00x |" in section
+    assert "**2 of 2 cells within noise** (the † cells left out)." in section
+    assert "| lstm | none † |" in section
+
+
+def test_the_same_run_on_both_sides_is_within_noise_at_ratio_one(matrix_speedup, tmp_path):
+    rows = timed_rows(np.random.default_rng(1), {("gru", "bucket"): 0.8}, 10.0, "2026-01-01T10")
+    results = write(tmp_path / "results.jsonl", rows)
+    matrix = matrix_speedup.compare_runs(results, results)
+    (cell,) = matrix["cells"]
+    assert cell["difference"][0] == 0 and cell["verdict"] == "within noise"
+    assert "| wall time, min | 3.0 | 3.0 | 1.00x |" in "\n".join(
+        matrix_speedup.render_section(matrix)
+    )
