@@ -1,6 +1,6 @@
 """The whole matrix before and after: accuracy within noise, time saved, and the schedule.
 
-    python benchmarks/matrix_speedup.py BASELINE NEW [--log NEW_LOG]   # prints the section
+    python benchmarks/matrix_speedup.py BASELINE NEW                   # prints the section
     python benchmarks/performance.py --matrix BASELINE NEW             # puts it in the report
 
 BASELINE and NEW are results files (or ``--out`` folders) of ``harness run --all`` on the
@@ -18,20 +18,21 @@ same data and seeds, the code before and after a change. From each, the board
    RNNs, which pad on the left after issue 17) apart, out of the "within noise" count;
 4. the schedule, simulated from NEW's measured cell times: the makespan on NEW's number of
    slots (``--jobs``) in the matrix's order (architecture, padding, seed: the queue before
-   issue 17) and longest first; and, given NEW's printed output (``--log``), how close its
-   up-front estimate came to its wall time.
+   issue 17), in NEW's own order (longest first by the estimate its rows record, see
+   :mod:`harness.execution.cost`) and longest first by the measured times (the best a
+   cost model could do); and how close NEW's up-front estimate came, for the run and cell
+   by cell.
 """
 
 from __future__ import annotations
 
 import argparse
 import heapq
-import re
 import shlex
+import statistics
 import sys
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,11 +42,10 @@ from harness.results.schema import ResultRow, measurements_of
 
 LEVER_CELLS = {("simple-rnn", "none"), ("gru", "none"), ("lstm", "none")}
 DEFAULT_SLOTS = 2  # when NEW's rows do not say how many cells ran at a time
-# NEW's printed up-front estimate of the whole run
-ESTIMATE_LINE = re.compile(r"estimate[^\n]*?~?\s*(?:(\d+)\s*h\s*)?(\d+)\s*m\s*(\d+)\s*s", re.I)
+CLOSE_FACTOR = 1.5  # a cell's estimate is close when its time is within this factor of it
 
 
-def compare_runs(baseline: str, new: str, log: Path | None = None) -> dict[str, Any]:
+def compare_runs(baseline: str, new: str) -> dict[str, Any]:
     """Everything the section shows, as JSON-ready data."""
     before, after = load_side(baseline), load_side(new)
     comparison = compare(before, after)
@@ -68,7 +68,11 @@ def compare_runs(baseline: str, new: str, log: Path | None = None) -> dict[str, 
             }
         )
     slots = _slots(after.rows)
-    durations = [seconds for _, seconds in matrix_order(after.rows)]
+    in_matrix_order = sorted(after.rows, key=lambda row: (row["architecture"], row["padding"],
+                                                          row["seed"]))  # fmt: skip
+    durations = [row["cell_wall_seconds"] for row in in_matrix_order]
+    estimated = [row for row in in_matrix_order if row.get("estimate")]
+    in_run_order = sorted(estimated, key=lambda row: -row["estimate"]["cell_seconds"])
     return {
         "baseline": _describe(baseline, before.rows),
         "new": _describe(new, after.rows),
@@ -78,11 +82,15 @@ def compare_runs(baseline: str, new: str, log: Path | None = None) -> dict[str, 
             "slots": slots,
             "cells": len(durations),
             "matrix_order_seconds": makespan(durations, slots),
+            "run_order_seconds": (
+                makespan([row["cell_wall_seconds"] for row in in_run_order], slots)
+                if len(in_run_order) == len(durations)
+                else None
+            ),
             "longest_first_seconds": makespan(sorted(durations, reverse=True), slots),
             "one_slot_seconds": sum(durations),
         },
-        "estimate_seconds": printed_estimate(log.read_text()) if log else None,
-        "log": str(log) if log else None,
+        "estimate": estimate_accuracy(estimated),
     }
 
 
@@ -113,14 +121,6 @@ def wall_seconds(rows: Iterable[ResultRow]) -> float:
     )
 
 
-def matrix_order(rows: Iterable[ResultRow]) -> list[tuple[tuple[str, str, int], float]]:
-    """Each cell's measured time, in the matrix's order: architecture, padding, seed."""
-    return sorted(
-        ((row["architecture"], row["padding"], row["seed"]), row["cell_wall_seconds"])
-        for row in rows
-    )
-
-
 def makespan(durations: Iterable[float], slots: int) -> float:
     """When the last cell ends if each, in the order given, starts on the first free slot."""
     free = [0.0] * slots
@@ -129,13 +129,23 @@ def makespan(durations: Iterable[float], slots: int) -> float:
     return max(free)
 
 
-def printed_estimate(log: str) -> float | None:
-    """The up-front estimate of a run's wall time, in seconds, from its printed output."""
-    found = ESTIMATE_LINE.search(log)
-    if found is None:
+def estimate_accuracy(rows: list[ResultRow]) -> dict[str, Any] | None:
+    """How the estimates ``rows`` recorded before their run (its wall time, each cell's time)
+    compare with what was measured; None when no row holds one."""
+    if not rows:
         return None
-    hours, minutes, seconds = (int(part or 0) for part in found.groups())
-    return 3_600 * hours + 60 * minutes + seconds
+    runs = {row["run_started_at"]: row["estimate"]["run_seconds"] for row in rows}
+    ratios = [row["cell_wall_seconds"] / row["estimate"]["cell_seconds"] for row in rows]
+    return {
+        "run_seconds": sum(runs.values()),
+        "wall_seconds": wall_seconds(rows),
+        "cells": len(rows),
+        "cell_seconds_estimated": sum(row["estimate"]["cell_seconds"] for row in rows),
+        "cell_seconds_measured": sum(row["cell_wall_seconds"] for row in rows),
+        "median_measured_over_estimated": statistics.median(ratios),
+        "cells_within_factor": sum(1 / CLOSE_FACTOR <= ratio <= CLOSE_FACTOR for ratio in ratios),
+        "factor": CLOSE_FACTOR,
+    }
 
 
 def _done_rows(rows: list[ResultRow], cell: tuple[str, str]) -> list[ResultRow]:
@@ -286,16 +296,30 @@ def _render_schedule(matrix: dict[str, Any]) -> list[str]:
         f"| one slot (the cells' time added up) | {schedule['one_slot_seconds'] / 60:.1f} |",
         f"| {slots} slots, the matrix's order (architecture, padding, seed) | "
         f"{schedule['matrix_order_seconds'] / 60:.1f} |",
-        f"| {slots} slots, longest first | {schedule['longest_first_seconds'] / 60:.1f} |",
+    ]
+    if schedule["run_order_seconds"] is not None:
+        lines.append(
+            f"| {slots} slots, the new run's order (longest first by its estimates) | "
+            f"{schedule['run_order_seconds'] / 60:.1f} |"
+        )
+    lines += [
+        f"| {slots} slots, longest first by measured time (the best order) | "
+        f"{schedule['longest_first_seconds'] / 60:.1f} |",
         f"| the new run's measured wall time | {wall / 60:.1f} |",
     ]
-    estimate = matrix["estimate_seconds"]
+    estimate = matrix["estimate"]
     if estimate is not None:
         lines += [
             "",
-            f"The new run's up-front estimate (printed before its first cell, `{matrix['log']}`) "
-            f"was {estimate / 60:.1f} min; it took {wall / 60:.1f} min: the estimate was "
-            f"{estimate / wall:.2f} of the wall time.",
+            f"**The new run's up-front estimate** (recorded in its rows before the first cell "
+            f"started): {estimate['run_seconds'] / 60:.1f} min for a run that took "
+            f"{estimate['wall_seconds'] / 60:.1f} min "
+            f"({estimate['run_seconds'] / estimate['wall_seconds']:.2f} of it). Cell by cell: "
+            f"{estimate['cell_seconds_estimated'] / 60:.1f} min estimated against "
+            f"{estimate['cell_seconds_measured'] / 60:.1f} min measured, a cell's measured time "
+            f"{estimate['median_measured_over_estimated']:.2f} of its estimate (median), "
+            f"{estimate['cells_within_factor']} of {estimate['cells']} cells within a factor "
+            f"{estimate['factor']:g} of theirs.",
         ]
     return lines
 
@@ -304,9 +328,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("baseline", help="results file or --out folder of the baseline run")
     parser.add_argument("new", help="results file or --out folder of the new run")
-    parser.add_argument("--log", type=Path, help="the new run's printed output")
     arguments = parser.parse_args()
-    matrix = compare_runs(arguments.baseline, arguments.new, arguments.log)
+    matrix = compare_runs(arguments.baseline, arguments.new)
     print(f"<!-- {shlex.join(['python', *sys.argv])} -->")
     print("\n".join(render_section(matrix)))
 

@@ -606,9 +606,6 @@ def main() -> None:
         "the matrix section (benchmarks/matrix_speedup.py)",
     )
     parser.add_argument(
-        "--matrix-log", type=Path, help="the NEW run's printed output, for its up-front estimate"
-    )
-    parser.add_argument(
         "--render", action="store_true", help="only rewrite performance.md from performance.json"
     )
     arguments = parser.parse_args()
@@ -639,7 +636,7 @@ def main() -> None:
         section_seconds[name] = time.perf_counter() - section_started
     if arguments.matrix:
         baseline, new = arguments.matrix
-        results["matrix"] = matrix_speedup.compare_runs(baseline, new, arguments.matrix_log)
+        results["matrix"] = matrix_speedup.compare_runs(baseline, new)
     results["seconds"] = time.perf_counter() - started
     arguments.out.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(results, indent=1, default=str))

@@ -61,12 +61,6 @@ def test_wall_time_adds_up_the_runs_of_a_resumed_file(matrix_speedup):
     assert matrix_speedup.wall_seconds(rows) == 150 + 10
 
 
-def test_printed_estimate_is_read_in_seconds(matrix_speedup):
-    assert matrix_speedup.printed_estimate("54 cells\nestimate: ~1h 02m05s for the run") == 3725
-    assert matrix_speedup.printed_estimate("estimated wall time ~12m30s") == 750
-    assert matrix_speedup.printed_estimate("54 cells, no estimate here") is None
-
-
 def test_two_runs_compared_cell_by_cell_with_totals_and_schedule(matrix_speedup, tmp_path):
     rng = np.random.default_rng(0)
     cells = {("gru", "mask"): 0.85, ("lstm", "none"): 0.40, ("lstm", "mask"): 0.84}
@@ -103,3 +97,26 @@ def test_the_same_run_on_both_sides_is_within_noise_at_ratio_one(matrix_speedup,
     assert "| wall time, min | 3.0 | 3.0 | 1.00x |" in "\n".join(
         matrix_speedup.render_section(matrix)
     )
+
+
+def test_the_schedule_and_the_estimate_recorded_in_the_rows(matrix_speedup, tmp_path):
+    cells = {("gru", "mask"): 0.8, ("lstm", "mask"): 0.8}
+    rows = timed_rows(np.random.default_rng(2), cells, 0.0, "2026-01-01T10")
+    for row in rows:  # gru cells take 10 s and were expected to, lstm 30 s and expected 60
+        gru = row["architecture"] == "gru"
+        row["cell_wall_seconds"] = 10.0 if gru else 30.0
+        row["estimate"] = {"cell_seconds": 10.0 if gru else 60.0, "run_seconds": 240.0}
+    results = write(tmp_path / "results.jsonl", rows)
+
+    matrix = matrix_speedup.compare_runs(results, results)
+
+    schedule = matrix["schedule"]
+    assert schedule["matrix_order_seconds"] == 70  # gru's three first: lstm's last one alone
+    assert schedule["run_order_seconds"] == schedule["longest_first_seconds"] == 60
+    estimate = matrix["estimate"]
+    assert estimate["run_seconds"] == 240 and estimate["wall_seconds"] == 360  # 6 rows, 1 min
+    assert estimate["cell_seconds_estimated"] == 210 and estimate["cell_seconds_measured"] == 120
+    assert estimate["median_measured_over_estimated"] == 0.75  # ratios 1, 1, 1, .5, .5, .5
+    assert estimate["cells_within_factor"] == 3
+    section = "\n".join(matrix_speedup.render_section(matrix))
+    assert "4.0 min for a run that took 6.0 min (0.67 of it)" in section
