@@ -69,7 +69,8 @@ def measure_growth(source: str, scratch: Path) -> dict[str, Any]:
         sizes.append(measure_size(source, max_train, scratch, repeated=None))
         print(json.dumps(_without_details(sizes[-1])), flush=True)
     all_rows = sizes[-1]["rows"]["train"]
-    copies = math.ceil(REPEATED_ROWS / all_rows)  # copies of a text stay on one side of a split
+    # a text's copies stay on one side of the validation split: training rows = copies x all
+    copies = math.ceil(REPEATED_ROWS / all_rows)
     repeated = write_repeated_sample(scratch / "repeated", copies)
     sizes.append(measure_size(str(repeated), REPEATED_ROWS, scratch, repeated=copies))
     print(json.dumps(_without_details(sizes[-1])), flush=True)
@@ -87,8 +88,8 @@ def measure_size(
 ) -> dict[str, Any]:
     """One size: a prepare child, then a training child per architecture, all fresh."""
     cache = Path(tempfile.mkdtemp(prefix="cache-", dir=scratch))
-    prepared = run_child({"phase": "prepare", "source": source, "max_train": max_train,
-                          "cache_dir": str(cache)})  # fmt: skip
+    task = {"phase": "prepare", "source": source, "max_train": max_train, "cache_dir": str(cache)}
+    prepared = run_child(task)
     train_rows = prepared["rows"]["train"]
     full = train_rows <= FULL_EPOCH_ROWS
     training = {
@@ -363,7 +364,7 @@ def _render_memory(growth: dict[str, Any]) -> list[str]:
     runs = [largest["training"][name] for name in names]
     memories = [run["memory_mib"] for run in runs]
     stages = [
-        ("Python itself", "python", "python"),
+        ("Python with NumPy and psutil", "python", "python"),
         ("importing TensorFlow and the harness", "after_import", "after_import"),
     ]
     previous = {"prepare": 0.0, **{name: 0.0 for name in names}}
