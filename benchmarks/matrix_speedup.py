@@ -17,11 +17,11 @@ same data and seeds, the code before and after a change. From each, the board
 3. the cells a change is meant to move (:data:`LEVER_CELLS`: ``none`` of the unidirectional
    RNNs, which pad on the left after issue 17) apart, out of the "within noise" count;
 4. the schedule, simulated from NEW's measured cell times: the makespan on NEW's number of
-   slots (``--jobs``) in the matrix's order (architecture, padding, seed: the queue before
-   issue 17), in NEW's own order (longest first by the estimate its rows record, see
-   :mod:`harness.execution.cost`) and longest first by the measured times (the best a
-   cost model could do); and how close NEW's up-front estimate came, for the run and cell
-   by cell.
+   slots (``--jobs``; 2 when it ran one cell at a time) in the matrix's order (architecture,
+   padding, seed: the queue before issue 17), in NEW's own order (longest first by the
+   estimate its rows record, see :mod:`harness.execution.cost`) and longest first by the
+   measured times (the best a cost model could do); and how close NEW's up-front estimate
+   came, for the run and cell by cell.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from harness.report.compare import WITHIN_NOISE, compare, load_side
 from harness.results.schema import ResultRow, measurements_of
 
 LEVER_CELLS = {("simple-rnn", "none"), ("gru", "none"), ("lstm", "none")}
-DEFAULT_SLOTS = 2  # when NEW's rows do not say how many cells ran at a time
+DEFAULT_SLOTS = 2  # simulated when NEW ran one cell at a time, or its rows do not agree
 CLOSE_FACTOR = 1.5  # a cell's estimate is close when its time is within this factor of it
 
 
@@ -161,9 +161,10 @@ def _mean(rows: list[ResultRow], key: str) -> float:
 
 
 def _slots(rows: list[ResultRow]) -> int:
-    """How many cells the run had at a time, when all its rows say the same."""
+    """How many cells the run had at a time, when all its rows say the same and it is more
+    than one (one slot is the cells' time added up); else :data:`DEFAULT_SLOTS`."""
     jobs = {row["device"].get("parallel_cells") for row in rows}
-    return int(jobs.pop() or DEFAULT_SLOTS) if len(jobs) == 1 else DEFAULT_SLOTS
+    return max(int(jobs.pop() or 1), DEFAULT_SLOTS) if len(jobs) == 1 else DEFAULT_SLOTS
 
 
 # --- the report's section -----------------------------------------------------------------

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from benchmark_scripts import load_benchmark
 
 from harness.data import load_dataset
-
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "cost_growth.py"
 
 
 @pytest.fixture(scope="module")
 def cost_growth():
-    """The benchmark script, imported from its file (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("cost_growth", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("cost_growth")
 
 
 def test_the_repeated_sample_holds_each_training_row_that_many_times(cost_growth, tmp_path):

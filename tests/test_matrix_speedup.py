@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmark_scripts import load_benchmark
 from paired_rows import correctness, rows_with_predictions
 
 from harness.results.log import append_row
 
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "matrix_speedup.py"
 ROWS = 2_000
 
 
 @pytest.fixture(scope="module")
 def matrix_speedup():
-    """The benchmark script, imported from its file (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("matrix_speedup", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("matrix_speedup")
 
 
 def timed_rows(rng, cells: dict[tuple[str, str], float], seconds: float, started: str) -> list:
