@@ -235,9 +235,10 @@ def render_section(growth: dict[str, Any]) -> list[str]:
         "",
         "## How cost grows with training rows",
         "",
-        f"The embedded sample at 1,000, 2,000 and 4,000 training rows (drawn stratified and "
-        f"seeded, `max_train`) and all {sizes[-2]['rows']['train']:,} of its training rows, "
-        f"and **{largest['rows']['train']:,} repeated rows**: the sample's training file "
+        f"The embedded sample at {_sample_sizes(sizes)} training rows (fewer than all: drawn "
+        "stratified and seeded from its training split, `max_train`; validation and test "
+        f"splits unchanged), and **{largest['rows']['train']:,} repeated rows**: the sample's "
+        "training file "
         f"repeated {largest['repeated_copies']} times, so the vocabulary and the text lengths "
         "are the sample's, not AG News's (its validation split holds the copies of the "
         "sample's validation rows). Each size ran in fresh child processes, one to prepare the "
@@ -272,7 +273,7 @@ def render_section(growth: dict[str, Any]) -> list[str]:
         "|---|" + "---|" * len(columns),
     ]
     for size in sizes:
-        cells = [f"{measure.seconds(size):.2f}" for measure in PREPARE_MEASURES]
+        cells = [_seconds(measure.seconds(size)) for measure in PREPARE_MEASURES]
         for name in names:
             run = size["training"][name]
             measured = "epoch_seconds" in run
@@ -280,7 +281,8 @@ def render_section(growth: dict[str, Any]) -> list[str]:
         lines.append(f"| {size['label']} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Seconds per 1,000 rows each step processes: rows read from the source for the read, "
+        "Milliseconds per 1,000 rows each step processes: rows read from the source for the "
+        "read, "
         "training rows for the vocabulary and the epochs, rows of the three splits for the "
         "rest.",
         "",
@@ -289,29 +291,49 @@ def render_section(growth: dict[str, Any]) -> list[str]:
     ]
     for size in sizes:
         cells = [
-            f"{1_000 * measure.seconds(size) / rows_processed(size, measure.rows):.3f}"
+            _milliseconds(1_000 * measure.seconds(size) / rows_processed(size, measure.rows))
             for measure in columns
         ]
         lines.append(f"| {size['label']} | " + " | ".join(cells) + " |")
     lines += [
         "",
         f"**Is it linear?** A least-squares line through all {len(sizes)} sizes, and the "
-        f"{largest['label']} measured against the line through the {len(sizes) - 1} smaller "
-        "sizes (1.00: exactly on it):",
+        f"largest ({largest['label']}) measured against the line through the "
+        f"{len(sizes) - 1} smaller sizes (1.00: exactly on it):",
         "",
-        "| step | s per 1,000 rows (slope) | fixed s (intercept) | largest: measured / "
+        "| step | ms per 1,000 rows (slope) | fixed s (intercept) | largest, s: measured / "
         "predicted from the smaller sizes |",
         "|---|---|---|---|",
     ]
     for line in linearity(growth):
         lines.append(
-            f"| {line['measure']} | {line['seconds_per_1k_rows']:.3f} | "
-            f"{line['intercept_seconds']:+.2f} | {line['largest_measured_seconds']:.1f} / "
-            f"{line['largest_predicted_seconds']:.1f} = "
+            f"| {line['measure']} | {_milliseconds(line['seconds_per_1k_rows'])} | "
+            f"{_seconds(line['intercept_seconds'])} | "
+            f"{_seconds(line['largest_measured_seconds'])} / "
+            f"{_seconds(line['largest_predicted_seconds'])} = "
             f"{line['largest_measured_seconds'] / line['largest_predicted_seconds']:.2f} |"
         )
     lines += _render_memory(growth)
     return lines
+
+
+def _seconds(value: float) -> str:
+    decimals = 3 if abs(value) < 0.1 else 2 if abs(value) < 10 else 1
+    return f"{value:.{decimals}f}"
+
+
+def _milliseconds(seconds: float) -> str:
+    return f"{1_000 * seconds:,.{1 if abs(seconds) < 0.1 else 0}f}"
+
+
+def _sample_sizes(sizes: list[dict[str, Any]]) -> str:
+    """ "1,000, 2,000, 4,000 and all 7,104": the sample's sizes, in words."""
+    counts = [
+        f"{size['rows']['train']:,}" if size["max_train"] else f"all {size['rows']['train']:,}"
+        for size in sizes
+        if size["repeated_copies"] is None
+    ]
+    return ", ".join(counts[:-1]) + f" and {counts[-1]}" if len(counts) > 1 else counts[0]
 
 
 def _validation_note(largest: dict[str, Any], names: list[str]) -> str:
