@@ -21,11 +21,12 @@ nor one size's peak memory hides the next (peak resident memory is the child's o
 2. one child per architecture (:data:`ARCHITECTURES`, padding :data:`PADDING`): read the
    cache, build and compile the model as a cell does (Adam, weight averaging), one pass over
    the training batches (fills the pipeline's cache and shuffle buffer), then train. Up to
-   :data:`FULL_EPOCH_ROWS` rows: two full epochs, the second timed (the first traces the
-   graph). Above: :data:`STEPS` steps of warm-up, then :data:`STEPS` steps timed and
-   extrapolated to an epoch (seconds per step x batches per epoch); for
-   :data:`VALIDATED_ON` also one full epoch after them, to show how close the
-   extrapolation comes. Epoch times are training only, as in a cell (validation excluded).
+   :data:`FULL_EPOCH_ROWS` rows: a first epoch (it traces the graph), then
+   :data:`TIMED_EPOCHS` epochs, the fastest of them the figure (noise on a shared machine
+   only adds time). Above: :data:`STEPS` steps of warm-up, then :data:`STEPS` steps timed and
+   extrapolated to an epoch (seconds per step x batches per epoch), then one full epoch
+   timed: the extrapolation, which larger data could use in place of whole epochs, checked
+   against it. Epoch times are training only, as in a cell (validation excluded).
 
 ``python benchmarks/cost_growth.py --child TASK_JSON --result PATH`` is a child's entry point.
 """
@@ -56,8 +57,8 @@ REPEATED_ROWS = 120_000  # AG News's training split
 ARCHITECTURES = ("lstm", "stacked-bilstm")
 PADDING = "bucket"
 FULL_EPOCH_ROWS = 10_000
+TIMED_EPOCHS = 3
 STEPS = 200
-VALIDATED_ON = "lstm"
 CHILD_TIMEOUT_SECONDS = 1_800
 MIB = 2**20
 
@@ -79,6 +80,7 @@ def measure_growth(source: str, scratch: Path) -> dict[str, Any]:
         "padding": PADDING,
         "steps": STEPS,
         "full_epoch_rows": FULL_EPOCH_ROWS,
+        "timed_epochs": TIMED_EPOCHS,
         "sizes": sizes,
     }
 
@@ -99,7 +101,6 @@ def measure_size(
                 "cache_path": prepared["cache_path"],
                 "architecture": name,
                 "padding": PADDING,
-                "full_epoch": full or name == VALIDATED_ON,
                 "steps": None if full else STEPS,
             }
         )
@@ -199,8 +200,8 @@ def rows_processed(size: dict[str, Any], which: str) -> int:
 
 
 def epoch_seconds(run: dict[str, Any]) -> float:
-    """A steady epoch's training seconds: measured when it was, else extrapolated."""
-    return run["epoch_seconds"] if "epoch_seconds" in run else run["extrapolated_epoch_seconds"]
+    """A steady epoch's training seconds (the graph traced before it)."""
+    return run["epoch_seconds"]
 
 
 def linearity(growth: dict[str, Any]) -> list[dict[str, Any]]:
@@ -264,20 +265,15 @@ def render_section(growth: dict[str, Any]) -> list[str]:
         "prepare` into an empty cache, with the read and `TextVectorization.adapt` timed inside "
         "it; writing the cache timed alone on the same arrays; the rest of `prepare` is the "
         "third column). Epochs are training time only (validation excluded), after a first "
-        f"epoch that traced the graph; up to {growth['full_epoch_rows']:,} rows a full "
-        f"epoch, above it **extrapolated**: {growth['steps']} steps timed after "
-        f"{growth['steps']} steps of warm-up, times batches per epoch (marked *). "
-        + _validation_note(largest, names),
+        f"epoch that traced the graph, the fastest of {growth['timed_epochs']} (above "
+        f"{growth['full_epoch_rows']:,} rows: one epoch, after {growth['steps']} steps of "
+        "warm-up). " + _validation_note(largest, names),
         "",
         "| size | " + " | ".join(measure.column for measure in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
     for size in sizes:
-        cells = [_seconds(measure.seconds(size)) for measure in PREPARE_MEASURES]
-        for name in names:
-            run = size["training"][name]
-            measured = "epoch_seconds" in run
-            cells.append(f"{epoch_seconds(run):.1f}" + ("" if measured else "*"))
+        cells = [_seconds(measure.seconds(size)) for measure in columns]
         lines.append(f"| {size['label']} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -337,17 +333,25 @@ def _sample_sizes(sizes: list[dict[str, Any]]) -> str:
 
 
 def _validation_note(largest: dict[str, Any], names: list[str]) -> str:
-    checked = [
-        (name, run)
+    """How close an epoch extrapolated from a few steps came to the measured one."""
+    checked = {
+        name: run
         for name in names
-        if {"epoch_seconds", "extrapolated_epoch_seconds"} <= set(run := largest["training"][name])
-    ]
-    return " ".join(
-        f"The extrapolation checked on `{name}` at {largest['label']}: a full epoch took "
-        f"{run['epoch_seconds']:.1f} s, the extrapolation from {run['batches_per_epoch']} "
-        f"batches said {run['extrapolated_epoch_seconds']:.1f} s "
-        f"({run['extrapolated_epoch_seconds'] / run['epoch_seconds']:.2f} of it)."
-        for name, run in checked
+        if "extrapolated_epoch_seconds" in (run := largest["training"][name])
+    }
+    if not checked:
+        return ""
+    steps = next(iter(checked.values()))["timed_steps"]
+    return (
+        f"At {largest['label']}, an epoch extrapolated from {steps} timed steps (seconds per "
+        "step x batches per epoch) against the epoch measured after them: "
+        + "; ".join(
+            f"`{name}` {run['extrapolated_epoch_seconds']:.1f} s against "
+            f"{run['epoch_seconds']:.1f} s "
+            f"({run['extrapolated_epoch_seconds'] / run['epoch_seconds']:.2f} of it)"
+            for name, run in checked.items()
+        )
+        + "."
     )
 
 
@@ -375,51 +379,42 @@ def _render_memory(growth: dict[str, Any]) -> list[str]:
     largest = sizes[-1]
     prepared = largest["prepare"]
     data = prepared["data_bytes"]
+    runs = [largest["training"][name] for name in names]
     lines += [
         "",
-        f"**Where memory goes at {largest['label']}** (MiB; resident memory after each stage "
-        "of a child, the growth from the stage before):",
+        f"**Where memory goes at {largest['label']}**: each child's resident memory grew by "
+        "this much (MiB) in each stage (to the peak: the growth of the peak within it).",
         "",
-        "| stage | prepare | " + " | ".join(names) + " |",
-        "|---|---|" + "---|" * len(names),
+        "| preparing the data | MiB |",
+        "|---|---|",
+        *_stage_rows(
+            prepared["memory_mib"],
+            [
+                ("Python with NumPy and psutil", "python"),
+                ("importing TensorFlow and the harness", "after_import"),
+                ("reading the source: every row's text as a Python string", "after_read"),
+                ("normalising, splitting, fitting the vocabulary, to its peak", "peak_after_adapt"),
+                ("tokenising every split and writing the cache, to the peak", "peak"),
+            ],
+        ),
+        "",
+        "| training | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+        *_stage_rows(
+            [run["memory_mib"] for run in runs],
+            [
+                ("Python with NumPy and psutil", "python"),
+                ("importing TensorFlow and the harness", "after_import"),
+                ("reading the cache: the vectorised arrays", "after_data"),
+                ("building the model, Adam's slots and the weight average", "after_model"),
+                (
+                    "one pass of the batches: the pipeline's cache and shuffle buffer",
+                    "after_pipeline",
+                ),
+                ("training, to the peak", "peak"),
+            ],
+        ),
     ]
-    runs = [largest["training"][name] for name in names]
-    memories = [run["memory_mib"] for run in runs]
-    stages = [
-        ("Python with NumPy and psutil", "python", "python"),
-        ("importing TensorFlow and the harness", "after_import", "after_import"),
-    ]
-    previous = {"prepare": 0.0, **{name: 0.0 for name in names}}
-    for label, prepare_key, train_key in stages:
-        row = [f"{prepared['memory_mib'][prepare_key] - previous['prepare']:,.0f}"]
-        previous["prepare"] = prepared["memory_mib"][prepare_key]
-        for name, memory in zip(names, memories, strict=True):
-            row.append(f"{memory[train_key] - previous[name]:,.0f}")
-            previous[name] = memory[train_key]
-        lines.append(f"| {label} | " + " | ".join(row) + " |")
-    training_stages = [
-        ("reading the cache: the vectorised arrays", "after_data"),
-        ("building the model, Adam's slots and the weight average", "after_model"),
-        ("one pass of the batches (the pipeline's cache and shuffle buffer)", "after_pipeline"),
-        ("training, to the peak", "peak"),
-    ]
-    lines.append(
-        f"| vectorising (read, vocabulary, tokenise, write), to the peak | "
-        f"{prepared['memory_mib']['peak'] - previous['prepare']:,.0f} | "
-        + " | ".join("-" for _ in names)
-        + " |"
-    )
-    for label, key in training_stages:
-        row = []
-        for name, memory in zip(names, memories, strict=True):
-            row.append(f"{memory[key] - previous[name]:,.0f}")
-            previous[name] = memory[key]
-        lines.append(f"| {label} | - | " + " | ".join(row) + " |")
-    lines.append(
-        f"| **peak** | **{prepared['memory_mib']['peak']:,.0f}** | "
-        + " | ".join(f"**{memory['peak']:,.0f}**" for memory in memories)
-        + " |"
-    )
     token_ids = sum(value for key, value in data.items() if key.endswith("token_ids"))
     lines += [
         "",
@@ -438,6 +433,21 @@ def _render_memory(growth: dict[str, Any]) -> list[str]:
         "training steps.",
     ]
     return lines
+
+
+def _stage_rows(
+    memories: dict[str, float] | list[dict[str, float]], stages: list[tuple[str, str]]
+) -> list[str]:
+    """A row per stage: how much each child's resident memory grew in it; then the peak."""
+    columns = memories if isinstance(memories, list) else [memories]
+    rows, previous = [], [0.0] * len(columns)
+    for label, key in stages:
+        now = [memory[key] for memory in columns]
+        grew = [after - before for before, after in zip(previous, now, strict=True)]
+        rows.append(f"| {label} | " + " | ".join(f"{mib:,.0f}" for mib in grew) + " |")
+        previous = now
+    peaks = " | ".join(f"**{memory['peak']:,.0f}**" for memory in columns)
+    return [*rows, f"| **peak** | {peaks} |"]
 
 
 # --- in the child -------------------------------------------------------------------------
@@ -464,17 +474,21 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
     seconds: dict[str, float] = {}
     read: dict[str, int] = {}
 
-    def count_rows(dataset) -> None:
+    def after_read(dataset) -> None:
         read.update(train=len(dataset.train), test=len(dataset.test))
+        memory["after_read"] = resident_mib()
+
+    def after_adapt(_) -> None:
+        memory["peak_after_adapt"] = peak_resident_mib()
 
     _time_calls(vectorize, "source_fingerprint", seconds)
-    _time_calls(vectorize, "load_dataset", seconds, count_rows)
-    _time_calls(vectorize, "fit_vectorizer", seconds)
+    _time_calls(vectorize, "load_dataset", seconds, after_read)
+    _time_calls(vectorize, "fit_vectorizer", seconds, after_adapt)
     config = DataConfig(source=source, max_train=max_train)
     started = time.perf_counter()
     data = vectorize.prepare(config, Path(cache_dir))
     seconds["prepare"] = time.perf_counter() - started
-    memory["peak_prepare"] = peak_resident_mib()
+    memory["peak"] = peak_resident_mib()
 
     arrays = dict(np.load(data.cache_path / "splits.npz"))
     meta = (data.cache_path / "meta.json").read_text()
@@ -491,7 +505,6 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
     seconds["normalise_split_tokenise"] = (
         seconds["prepare"] - seconds["read_source"] - seconds["adapt"] - seconds["write_cache"]
     )
-    memory["peak"] = peak_resident_mib()
     return {
         "cache_path": str(data.cache_path),
         "rows": {name: len(split) for name, split in data.splits.items()},
@@ -507,8 +520,9 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
 def data_bytes(data) -> dict[str, int]:
     """Bytes of the vectorised arrays in memory: each split's token ids, and all the rest
     (row lengths, labels and source row numbers of every split)."""
-    token_ids = {f"{name}_token_ids": int(split.token_ids.nbytes) for name, split in
-                 data.splits.items()}  # fmt: skip
+    token_ids = {
+        f"{name}_token_ids": int(split.token_ids.nbytes) for name, split in data.splits.items()
+    }
     rest = sum(
         int(split.lengths.nbytes + split.labels.nbytes) for split in data.splits.values()
     ) + sum(int(rows.nbytes) for rows in data.source_rows.values())
@@ -516,7 +530,7 @@ def data_bytes(data) -> dict[str, int]:
 
 
 def child_train(
-    cache_path: str, architecture: str, padding: str, full_epoch: bool, steps: int | None
+    cache_path: str, architecture: str, padding: str, steps: int | None
 ) -> dict[str, Any]:
     memory = {"python": resident_mib()}
     import keras
@@ -555,18 +569,22 @@ def child_train(
         return timer.train_seconds
 
     found: dict[str, Any] = {"batches_per_epoch": batches_per_epoch}
-    if steps is not None:
+    if steps is None:  # the first epoch traces the graph
+        first, *steady = timed_fit(batches, epochs=1 + TIMED_EPOCHS)
+        found |= {
+            "first_epoch_seconds": first,
+            "steady_epochs_seconds": steady,
+            "epoch_seconds": min(steady),
+        }
+    else:  # the first steps trace it
         warmup, timed = timed_fit(batches.repeat(), epochs=2, steps_per_epoch=steps)
         found |= {
             "warmup_seconds": warmup,
+            "timed_steps": steps,
             "timed_steps_seconds": timed,
             "extrapolated_epoch_seconds": timed / steps * batches_per_epoch,
+            "epoch_seconds": timed_fit(batches, epochs=1)[0],
         }
-    if full_epoch:
-        epochs = timed_fit(batches, epochs=1 if steps is not None else 2)
-        found["epoch_seconds"] = epochs[-1]
-        if steps is None:
-            found["first_epoch_seconds"] = epochs[0]
     memory["peak"] = peak_resident_mib()
     parameters = int(model.count_params())
     state_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in _state(model))
