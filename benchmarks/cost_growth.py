@@ -121,7 +121,7 @@ def measure_size(
 def write_repeated_sample(directory: Path, copies: int) -> Path:
     """The embedded sample in the CSV family layout, its training file repeated ``copies`` times
     (its test file and class names as they are)."""
-    from harness.data.embedded import sample_directory
+    from harness.data.sources.embedded import sample_directory
 
     sample = sample_directory()
     directory.mkdir(parents=True, exist_ok=True)

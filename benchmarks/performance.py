@@ -62,7 +62,7 @@ from harness.config import (
     RunOptions,
     TrainingConfig,
 )
-from harness.data import load_dataset
+from harness.data.loading import load_dataset
 from harness.data.vectorize import VectorizedData, prepare, source_options
 from harness.execution import environment
 from harness.execution.runner import run

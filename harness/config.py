@@ -30,7 +30,7 @@ from harness.hashing import CONFIG_HASH_LENGTH, digest
 ParamValue = Union[int, float, bool, str]  # noqa: UP007 (a runtime alias under Python 3.10)
 Params = dict[str, ParamValue]
 
-DEFAULT_SOURCE = "ag-news-sample"  # the sample shipped in the package (harness/data/embedded.py)
+DEFAULT_SOURCE = "ag-news-sample"  # the sample shipped in the package (data/sources/embedded.py)
 EXECUTORS = ("local", "ray")
 
 

@@ -7,7 +7,7 @@ Installed as a pytest plugin (entry point ``pytest11``), so after
         architecture_contract(my_plugin.harness_architectures()[0])
 
 or call :func:`check_architecture` directly; :func:`check_padding_strategy` checks a
-padding strategy the same way.
+padding strategy and :func:`check_data_source` a kind of data source the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ import numpy as np
 import pytest
 
 from harness.batching.padding import PaddingStrategy
-from harness.data.vectorize import VectorizedSplit
+from harness.data.cache import VectorizedSplit
+from harness.data.dataset import DataSource, DataSourceKind, SourceOptions, TextDataset
+from harness.data.validation import check_usable
+from harness.errors import DataError
 from harness.model.architecture import NAME_PATTERN, Architecture
 from harness.model.classifier import ModelShape, build_classifier
 
@@ -29,6 +32,8 @@ TINY_BATCH = np.array([[5, 6, 7, 8], [9, 3, 0, 0], [2, 4, 11, 0]], dtype="int32"
 TINY_LABELS = np.array([0, 1, 2], dtype="int32")
 # Rows of different lengths for a padding strategy; each row's label is its index.
 TINY_ROWS = ([5, 6, 7], [9], [2, 4, 11, 3], [8, 8], [3, 12, 2, 4, 5], [7])
+# What --data says for the core's kinds, which a plugin's kind (asked first) must leave alone.
+CORE_DATA_EXAMPLES = ("ag-news-sample", "tfds:ag_news_subset", "hf:fancyzhx/ag_news")
 
 
 def check_architecture(
@@ -114,6 +119,45 @@ def _rows_in_batches(
     return order
 
 
+def check_data_source(
+    kind: DataSourceKind, data: str, options: SourceOptions | None = None
+) -> TextDataset:
+    """Assert that ``kind`` keeps the data-source contract on ``data``; return what it loaded.
+
+    Checks the name, usage and summary; that ``kind`` claims ``data`` and none of the core's
+    own strings (a plugin's kind is asked first); that the opened source has a stable
+    fingerprint; and that it loads both splits, labelled 0..K-1, that pass the checks every
+    source goes through. Reads ``data``; trains nothing.
+    """
+    assert NAME_PATTERN.match(kind.name), f"bad name {kind.name!r}"
+    for text in (kind.usage, kind.summary):
+        assert text.strip() and "\n" not in text.strip(), f"{kind.name}: bad line {text!r}"
+    assert kind.claims(data), f"{kind.name} does not claim {data!r}"
+    taken = [other for other in CORE_DATA_EXAMPLES if other != data and kind.claims(other)]
+    assert not taken, f"{kind.name} claims {taken}, which the core's kinds take"
+    source = kind.open(data, options or SourceOptions())
+    assert isinstance(source, DataSource), f"{kind.name} opened {source!r}: not a DataSource"
+    fingerprint = source.fingerprint()
+    assert isinstance(fingerprint, str) and fingerprint, f"{kind.name}: empty fingerprint"
+    assert source.fingerprint() == fingerprint, f"{kind.name}: the fingerprint changes"
+    dataset = source.load()
+    assert isinstance(dataset, TextDataset), f"{kind.name} loaded {type(dataset).__name__}"
+    assert dataset.fingerprint == fingerprint, f"{kind.name}: load() gives another fingerprint"
+    for name, split in (("train", dataset.train), ("test", dataset.test)):
+        assert len(split.texts) == len(split.labels), f"{kind.name}: {name} texts != labels"
+        assert all(isinstance(text, str) for text in split.texts), f"{kind.name}: {name} texts"
+        labels = np.asarray(split.labels)
+        assert np.issubdtype(labels.dtype, np.integer), f"{kind.name}: {name} labels"
+        assert ((labels >= 0) & (labels < len(dataset.class_names))).all(), (
+            f"{kind.name}: {name} labels outside 0..{len(dataset.class_names) - 1}"
+        )
+    try:
+        check_usable(dataset)
+    except DataError as error:
+        raise AssertionError(f"{kind.name} loaded an unusable data set: {error}") from None
+    return dataset
+
+
 @pytest.fixture
 def architecture_contract() -> Callable[..., None]:
     """The :func:`check_architecture` function, as a fixture."""
@@ -124,3 +168,9 @@ def architecture_contract() -> Callable[..., None]:
 def padding_strategy_contract() -> Callable[..., None]:
     """The :func:`check_padding_strategy` function, as a fixture."""
     return check_padding_strategy
+
+
+@pytest.fixture
+def data_source_contract() -> Callable[..., TextDataset]:
+    """The :func:`check_data_source` function, as a fixture."""
+    return check_data_source

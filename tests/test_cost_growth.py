@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from benchmark_scripts import load_benchmark
 
-from harness.data import load_dataset
+from harness.data.loading import load_dataset
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,9 @@ import pytest
 from data_sources import saved_hf_dataset, table_rows, write_table_dir, write_zhang_dir
 from setuptools import find_packages
 
-from harness.data import SourceOptions, embedded, load_dataset, open_source, source_fingerprint
+from harness.data import SourceOptions
+from harness.data.loading import load_dataset, open_source, source_fingerprint
+from harness.data.sources import embedded
 from harness.data.validation import check_training_split
 from harness.errors import DataError
 
@@ -206,3 +209,32 @@ def test_every_file_of_the_sample_is_package_data():
     # setup.py finds the packages: harness.data is one of them
     root = str(Path(__file__).parent.parent)
     assert "harness.data" in find_packages(root, include=["harness", "harness.*"])
+
+
+IMPORTED_LIBRARIES = """
+import sys
+from harness.data.loading import load_dataset
+for source in sys.argv[1:]:
+    load_dataset(source)
+print(" ".join(m for m in ("pandas", "tensorflow_datasets", "datasets") if m in sys.modules))
+"""
+
+
+def imported_libraries(*sources: str) -> str:
+    """What ``load_dataset`` of ``sources`` imports of pandas, tensorflow-datasets, datasets."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTED_LIBRARIES, *sources],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_source_imports_its_library_only_when_it_is_used(tmp_path):
+    zhang = write_zhang_dir(tmp_path / "zhang", 3, 2, ["a", "b", "c"], train=30, test=9)
+    assert imported_libraries("ag-news-sample", str(zhang)) == ""
+    assert imported_libraries(str(write_table_dir(tmp_path / "table", ".csv", ["x", "y"]))) == (
+        "pandas"
+    )

@@ -11,7 +11,7 @@ from harness.batching.padding import (
     bucket_boundaries,
     padded_share,
 )
-from harness.data.vectorize import VectorizedSplit
+from harness.data.cache import VectorizedSplit
 
 
 def split_of(rows: list[list[int]]) -> VectorizedSplit:

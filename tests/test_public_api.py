@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+from source_plugin import SOURCE_PLUGIN
+
 import harness
 from harness.plugin.manager import load_registry
 
@@ -54,6 +56,40 @@ def test_a_plugin_on_the_public_names_loads_and_its_tests_get_the_contract_fixtu
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": site},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+SOURCE_PLUGIN_OWN_TEST = """
+import {module}
+
+def test_keeps_the_contract(data_source_contract):
+    prefixed, directory = {module}.harness_data_sources()
+    assert data_source_contract(prefixed, "mysource:tiny").class_names == ["money", "sport"]
+"""
+
+
+def test_a_data_source_plugin_on_the_public_names_loads_and_gets_its_contract_fixture(
+    install_distribution, tmp_path
+):
+    assert {"DataError", "DataSource", "DataSourceKind", "PrefixedSourceKind"} <= set(
+        harness.__all__
+    )
+    assert {"LabelledTexts", "SourceOptions", "TextDataset"} <= set(harness.__all__)
+    site = install_distribution("rnn-harness-mysource", {"mysource": SOURCE_PLUGIN})
+    assert load_registry().data_sources["mysource"].source.distribution == "rnn-harness-mysource"
+
+    module = next(path.stem for path in tmp_path.glob("site-packages/plugin_mysource_*.py"))
+    test_file = tmp_path / "test_mysource.py"
+    test_file.write_text(SOURCE_PLUGIN_OWN_TEST.format(module=module))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([site, os.environ.get("PYTHONPATH", "")])},
         capture_output=True,
         text=True,
         timeout=300,

@@ -4,9 +4,13 @@ import subprocess
 import sys
 
 import pytest
+from source_plugin import SOURCE_PLUGIN
 
-from harness.errors import UnknownNameError
+from harness import PrefixedSourceKind
+from harness.data.loading import load_dataset, open_source
+from harness.errors import DataError, UnknownNameError
 from harness.plugin.manager import BLOCK_ENV_VAR, load_registry
+from harness.testing import check_data_source
 
 BUILT_INS = {"simple-rnn", "gru", "lstm", "bilstm", "stacked-bilstm", "bag-of-embeddings"}
 
@@ -159,3 +163,52 @@ def test_a_misspelt_hook_fails_its_plugin_naming_the_hook(install_distribution):
     assert "unknown hook 'harness_architecture'" in failed["typo"]
     assert "did you mean 'harness_architectures'?" in failed["typo"]
     assert set(registry.architectures) >= BUILT_INS
+
+
+def test_hook_harness_data_sources(install_distribution, tmp_path):
+    registry = load_registry()
+    assert {"ag-news-sample", "directory", "tfds", "hf"} <= set(registry.data_sources)
+    assert registry.data_sources["tfds"].source.name == "core"
+    install_distribution("rnn-harness-mysource", {"mysource": SOURCE_PLUGIN})
+    registry = load_registry()
+    registered = registry.data_sources["mysource"]
+    assert registered.source.distribution == "rnn-harness-mysource"
+    dataset = check_data_source(registered.item, "mysource:tiny")
+    assert dataset.class_names == ["money", "sport"]
+    assert load_dataset("mysource:tiny").fingerprint == "mysource:tiny:1"
+    with pytest.raises(DataError, match=r"^mysource:huge: no such corpus"):
+        load_dataset("mysource:huge")
+    # a plugin's kinds are asked before the core's: this directory is not read as a table
+    marked = tmp_path / "marked"
+    marked.mkdir()
+    (marked / "MYSOURCE").write_text("tiny\n")
+    assert registry.data_sources_in_turn()[0].source.name == "mysource"
+    assert open_source(str(marked)).fingerprint() == "mysource:tiny:1"
+
+
+def test_no_kind_of_source_claims_it_lists_every_kind_in_one_line(install_distribution):
+    install_distribution("rnn-harness-mysource", {"mysource": SOURCE_PLUGIN})
+    with pytest.raises(DataError) as raised:
+        open_source("nosuch:tiny")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("nosuch:tiny: not a directory. --data takes ")
+    for usage in ("mysource:NAME", "a directory holding MYSOURCE", "ag-news-sample", "tfds:NAME"):
+        assert usage in message
+
+
+def test_the_data_source_check_refuses_a_kind_that_takes_the_cores_strings(
+    install_distribution,
+):
+    install_distribution("rnn-harness-mysource", {"mysource": SOURCE_PLUGIN})
+    kind = load_registry().data_sources["mysource"].item
+
+    class Greedy(PrefixedSourceKind):
+        def claims(self, data: str) -> bool:
+            return True  # every --data, the core's too
+
+    greedy = Greedy("mysource", kind.summary, kind.open_name)
+    with pytest.raises(AssertionError, match=r"claims \['ag-news-sample', 'tfds:"):
+        check_data_source(greedy, "mysource:tiny")
+    with pytest.raises(AssertionError, match="does not claim 'tfds:tiny'"):
+        check_data_source(kind, "tfds:tiny")

@@ -11,7 +11,9 @@ import pytest
 from data_sources import write_zhang_dir
 from tfds_builders import NEWS_CLASSES, REVIEW_CLASSES, TinyNews, TinyReviews, prepare
 
-from harness.data import SourceOptions, load_dataset, tfds_source
+from harness.data import SourceOptions
+from harness.data.loading import load_dataset
+from harness.data.sources import tfds_source
 from harness.errors import DataError
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.data import SourceOptions, TextDataset, open_source
+from harness.data import SourceOptions, TextDataset
+from harness.data.loading import open_source
 from harness.data.text import normalize
 from harness.errors import DataError
 

@@ -26,7 +26,7 @@ from harness.plugin import hookimpl
 if TYPE_CHECKING:
     import tensorflow as tf
 
-    from harness.data.vectorize import VectorizedSplit
+    from harness.data.cache import VectorizedSplit
 
 PREFETCH_BATCHES = 4
 ROWS_PER_BUCKET_IN_BATCHES = 2  # padded share 0.09 on the AG News sample at batch 128

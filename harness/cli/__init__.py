@@ -65,7 +65,7 @@ def main() -> None:
 
 @main.command("list")
 def list_plugins() -> None:
-    """Every architecture and padding strategy, where it comes from, and failed plugins."""
+    """Architectures, padding strategies and data sources, where each comes from; failed plugins."""
     from harness.plugin.manager import load_registry
 
     registry = load_registry()
@@ -96,6 +96,17 @@ def list_plugins() -> None:
     ]
     click.echo("\nPadding strategies")
     click.echo(tabulate(strategies, ["name", "distribution", "summary"]))
+    kinds = [
+        [
+            registered.item.usage,
+            registered.item.name,
+            f"{registered.source.distribution} {registered.source.version}",
+            registered.item.summary,
+        ]
+        for registered in registry.data_sources_in_turn()
+    ]
+    click.echo("\nData sources (--data), asked in this order")
+    click.echo(tabulate(kinds, ["--data", "name", "distribution", "summary"]))
     failed = [[p.name, f"{p.distribution} {p.version}", p.error] for p in registry.failed_plugins]
     if failed:
         click.echo("\nFailed plugins")

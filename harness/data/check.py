@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from harness.data import SourceOptions, TextDataset, load_dataset
+from harness.data.dataset import SourceOptions, TextDataset
+from harness.data.loading import load_dataset
 from harness.data.text import normalize
 from harness.data.vectorize import OOV_TOKEN_ID, fit_vectorizer
 

@@ -2,16 +2,21 @@
 
 A source is something ``--data`` names. It answers two questions: what is its
 content's fingerprint (cheap: it keys the vectorised cache), and what are its
-labelled texts (:class:`TextDataset`, both splits, validated). Each kind of
-source is one module of this package with an ``open(...)`` function that
-returns a :class:`DataSource`.
+labelled texts (:class:`TextDataset`, both splits, validated). A kind of source
+(:class:`DataSourceKind`) says which ``--data`` strings it takes and opens them;
+the kinds come from the hook ``harness_data_sources``, the core's as a plugin's.
+
+>>> kind = PrefixedSourceKind("mysource", "My corpus, by name.", lambda name, options: ...)
+>>> kind.usage, kind.claims("mysource:news"), kind.claims("tfds:news")
+('mysource:NAME', True, False)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -56,6 +61,7 @@ class SourceOptions:
     tfds_data_dir: Path | None = None
 
 
+@runtime_checkable
 class DataSource(Protocol):
     """One data source, opened from what ``--data`` says; nothing is read until asked."""
 
@@ -66,6 +72,67 @@ class DataSource(Protocol):
     def load(self) -> TextDataset:
         """Both splits, read and validated; raises :class:`~harness.errors.DataError`."""
         ...
+
+
+@runtime_checkable
+class DataSourceKind(Protocol):
+    """A kind of data source: which ``--data`` strings it takes, and how it opens one.
+
+    Contributed through the hook ``harness_data_sources``. The kinds are asked in
+    turn, the plugins' before the core's; the first whose :meth:`claims` is true
+    opens the source.
+    """
+
+    @property
+    def name(self) -> str:
+        """Unique among the registered kinds: lower-case words joined by '-'."""
+        ...
+
+    @property
+    def usage(self) -> str:
+        """What ``--data`` looks like for this kind, e.g. ``tfds:NAME``; listed in errors."""
+        ...
+
+    @property
+    def summary(self) -> str:
+        """One line for ``harness list``."""
+        ...
+
+    def claims(self, data: str) -> bool:
+        """Whether ``data`` (what ``--data`` says) is for this kind; quick, reads no rows."""
+        ...
+
+    def open(self, data: str, options: SourceOptions) -> DataSource:
+        """The source ``data`` names; reads nothing yet (that is :meth:`DataSource.load`)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PrefixedSourceKind:
+    """The kind of source that ``--data PREFIX:NAME`` names, e.g. ``tfds:ag_news_subset``.
+
+    ``open_name(NAME, options)`` opens the source: a class whose fields are the name
+    and the options will do.
+    """
+
+    prefix: str  # without the colon; also the kind's name
+    summary: str
+    open_name: Callable[[str, SourceOptions], DataSource]
+    argument: str = "NAME"  # how the usage shows what follows the prefix
+
+    @property
+    def name(self) -> str:
+        return self.prefix
+
+    @property
+    def usage(self) -> str:
+        return f"{self.prefix}:{self.argument}"
+
+    def claims(self, data: str) -> bool:
+        return data.startswith(f"{self.prefix}:")
+
+    def open(self, data: str, options: SourceOptions) -> DataSource:
+        return self.open_name(data.removeprefix(f"{self.prefix}:"), options)
 
 
 def join_fields(values: list[str]) -> str:

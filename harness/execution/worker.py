@@ -31,7 +31,7 @@ from harness.config import CellSpec, DeviceConfig
 from harness.results.schema import Measurements, Status
 
 if TYPE_CHECKING:
-    from harness.data.vectorize import VectorizedData
+    from harness.data.cache import VectorizedData
 
 LineReporter = Callable[[str], None]
 MESSAGE_KEY = "rnn_harness"  # marks a JSON line of a worker to its parent
@@ -177,7 +177,7 @@ def train_cell(
     ``spec.data_cache_path``), train; never raises."""
     device: dict[str, Any] = {}
     try:
-        from harness.data.vectorize import load_prepared
+        from harness.data.cache import load_prepared
         from harness.plugin.manager import load_cell_plugins
         from harness.training.fit import Diverged, train_and_score
 

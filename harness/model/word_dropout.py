@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras
 
-from harness.data.vectorize import OOV_TOKEN_ID
+from harness.data.cache import OOV_TOKEN_ID
 
 
 class WordDropout(keras.layers.Layer):

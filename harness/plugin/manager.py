@@ -20,12 +20,13 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 import pluggy
 
 from harness.batching.padding import PaddingStrategy
+from harness.data.dataset import DataSourceKind
 from harness.errors import HarnessError, UnknownNameError
 from harness.model.architecture import Architecture
 from harness.plugin import PROJECT_NAME, spec
@@ -33,6 +34,7 @@ from harness.plugin import PROJECT_NAME, spec
 ENTRY_POINT_GROUP = "rnn_harness.plugins"
 BLOCK_ENV_VAR = "RNN_HARNESS_BLOCK_PLUGINS"
 CORE_DISTRIBUTION = "rnn-harness"
+CORE_PLUGIN = "core"  # the padding strategies and data sources of the harness itself
 
 T = TypeVar("T")
 
@@ -65,11 +67,12 @@ class Registered(Generic[T]):
 
 @dataclass
 class Registry:
-    """Every plugin that was found, and the architectures and strategies they gave."""
+    """Every plugin that was found, and the architectures, strategies and sources they gave."""
 
     plugins: list[PluginSource] = field(default_factory=list)
     architectures: dict[str, Registered[Architecture]] = field(default_factory=dict)
     padding_strategies: dict[str, Registered[PaddingStrategy]] = field(default_factory=dict)
+    data_sources: dict[str, Registered[DataSourceKind]] = field(default_factory=dict)
 
     def architecture(self, name: str) -> Registered[Architecture]:
         if name not in self.architectures:
@@ -80,6 +83,12 @@ class Registry:
         if name not in self.padding_strategies:
             raise UnknownNameError("padding strategy", name, self.padding_strategies)
         return self.padding_strategies[name]
+
+    def data_sources_in_turn(self) -> list[Registered[DataSourceKind]]:
+        """The kinds of data source in the order ``--data`` asks them: the plugins' first,
+        so that a plugin can take a layout the core would read otherwise, then the core's."""
+        kinds = list(self.data_sources.values())
+        return sorted(kinds, key=lambda kind: kind.source.name == CORE_PLUGIN)
 
     @property
     def failed_plugins(self) -> list[PluginSource]:
@@ -107,6 +116,12 @@ _HOOK_TARGETS: tuple[_HookTarget[Any], ...] = (
         lambda item: isinstance(item, PaddingStrategy),
         lambda registry: registry.padding_strategies,
     ),
+    _HookTarget(
+        "harness_data_sources",
+        "data source",
+        lambda item: isinstance(item, DataSourceKind),
+        lambda registry: registry.data_sources,
+    ),
 )
 
 
@@ -132,9 +147,8 @@ def load_registry(
     manager.add_hookspecs(spec)
 
     from harness import __version__
-    from harness.batching import padding
 
-    sources = [_register(manager, "core", padding, CORE_DISTRIBUTION, __version__)]
+    sources = [_register(manager, CORE_PLUGIN, _core(), CORE_DISTRIBUTION, __version__)]
     for entry_point in sorted(plugin_entry_points, key=_load_order):
         distribution, dist_version = _distribution_of(entry_point)
         if entry_point.name in blocked:
@@ -172,6 +186,17 @@ def load_cell_plugins(architecture_plugin: str, padding: str) -> Registry:
     if padding not in registry.padding_strategies:
         return load_registry()
     return registry
+
+
+def _core() -> SimpleNamespace:
+    """The harness's own contributions, as one plugin registered through the same hooks."""
+    from harness.batching import padding
+    from harness.data import sources
+
+    return SimpleNamespace(
+        harness_padding_strategies=padding.harness_padding_strategies,
+        harness_data_sources=sources.harness_data_sources,
+    )
 
 
 def _refuse_unknown_hooks(
@@ -212,7 +237,7 @@ def _distribution_of(entry_point: EntryPoint) -> tuple[str, str]:
 def _register(
     manager: pluggy.PluginManager,
     name: str,
-    plugin: ModuleType | EntryPoint,
+    plugin: ModuleType | SimpleNamespace | EntryPoint,
     distribution: str,
     dist_version: str,
 ) -> PluginSource:

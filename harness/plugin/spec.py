@@ -20,12 +20,37 @@ from harness.plugin import hookspec
 
 if TYPE_CHECKING:
     from harness.batching.padding import PaddingStrategy
+    from harness.data.dataset import DataSourceKind
     from harness.model.architecture import Architecture
 
 
 # -- Loading: each hook below is called once, when the manager loads the plugins, in the
 # -- harness and again in each cell's worker. A plugin answers with what it contributes;
 # -- the answers are kept per plugin, so a plugin that raises fails alone.
+
+# -- the data stage: what ``--data`` may name -----------------------------------------------
+
+
+@hookspec
+def harness_data_sources() -> list[DataSourceKind]:
+    """Contribute one or more kinds of data source (what ``--data`` may name).
+
+    Called once, when the plugins load, with no arguments; every plugin's answer is kept.
+    The core contributes ``ag-news-sample``, ``directory``, ``tfds`` and ``hf`` through this
+    same hook. For ``--data`` the kinds are asked in turn, a plugin's before the core's, and
+    the first that claims the string opens it; a cell's worker reads the vectorised cache
+    and asks no kind. Check a kind with :func:`harness.testing.check_data_source`.
+
+    :returns: a list of objects that follow :class:`harness.DataSourceKind`: a unique
+        ``name``, a ``usage`` (what ``--data`` looks like, e.g. ``mysource:NAME``, listed
+        when no kind claims a string), a one-line ``summary``, ``claims(data)`` (quick: is
+        this string for me?) and ``open(data, options)``, which returns a
+        :class:`harness.DataSource` without reading it: ``fingerprint()`` identifies its
+        content (it keys the vectorised cache), ``load()`` returns a
+        :class:`harness.TextDataset` or raises :class:`harness.DataError` with one line.
+        :class:`harness.PrefixedSourceKind` is such a kind for ``PREFIX:NAME``.
+    """
+
 
 # -- the model stage: what is compared ------------------------------------------------------
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from harness.batching.padding import PaddingStrategy, padded_share
 from harness.config import CellSpec, Params, TrainingConfig
-from harness.data.vectorize import VectorizedData, VectorizedSplit
+from harness.data.cache import VectorizedData, VectorizedSplit
 from harness.model.architecture import Architecture
 from harness.model.classifier import ModelShape, build_classifier
 from harness.plugin.manager import Registry

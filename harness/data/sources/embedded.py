@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.config import DEFAULT_SOURCE
 from harness.data.dataset import SourceOptions
-from harness.data.zhang_csv import ZhangCsvSource
+from harness.data.sources.zhang_csv import ZhangCsvSource
 
 NAME = DEFAULT_SOURCE
 

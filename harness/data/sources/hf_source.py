@@ -3,7 +3,7 @@
 ``hf:PATH``, PATH a directory written by ``DatasetDict.save_to_disk``, is read with
 ``datasets.load_from_disk``; anything else with ``datasets.load_dataset(NAME,
 CONFIG)``, which reads its own cache without a network. The data set needs a
-``train`` and a ``test`` split; columns are chosen as :mod:`harness.data.columns`
+``train`` and a ``test`` split; columns are chosen as :mod:`harness.data.sources.columns`
 says, and a ``ClassLabel`` label column names the classes.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.data import columns
 from harness.data.dataset import SourceOptions, TextDataset
+from harness.data.sources import columns
 from harness.errors import DataError
 
 PREFIX = "hf:"

@@ -4,7 +4,7 @@ Formats, by file name: ``.csv`` (comma-separated, header row, double quotes),
 ``.tsv`` (tab-separated, header row, no quoting: quotes are text), ``.jsonl``
 (one JSON object a line) and ``.parquet``. Cells are read as written: an empty
 cell is empty, never a guessed missing value, and "NA" stays text. The columns
-are chosen as :mod:`harness.data.columns` says.
+are chosen as :mod:`harness.data.sources.columns` says.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.data import columns
 from harness.data.dataset import SourceOptions, TextDataset
+from harness.data.sources import columns
 from harness.errors import DataError
 
 SPLITS = ("train", "test")
