@@ -1,6 +1,7 @@
 """``harness data check`` through the real command line."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from data_sources import saved_hf_dataset, write_table_dir, write_zhang_dir
+from source_plugin import SOURCE_PLUGIN
 from tfds_builders import TinyReviews, prepare
 
 
@@ -105,3 +107,32 @@ def test_a_wrong_source_option_is_one_line(news_dir, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_data_source_plugin_is_listed_checked_and_run(install_distribution, tmp_path):
+    site = install_distribution("rnn-harness-mysource", {"mysource": SOURCE_PLUGIN})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([site, os.environ.get("PYTHONPATH", "")])}
+
+    def plugged_harness(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "harness", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+
+    listing = plugged_harness("list").stdout
+    assert re.search(r"mysource:NAME\s+mysource\s+rnn-harness-mysource 1.0", listing)
+    checked = plugged_harness("data", "check", "mysource:tiny")
+    assert checked.returncode == 0, checked.stderr
+    assert "source: mysource:tiny" in checked.stdout
+    out = tmp_path / "out"
+    run = plugged_harness(
+        "run", "--data", "mysource:tiny", "-a", "bag-of-embeddings", "-p", "none", "--seeds",
+        "1", "--epochs", "1", "--batch-size", "8", "--quiet", "--out", str(out),
+        "--cache-dir", str(tmp_path / "cache"),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    (row,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert (row["status"], row["data"]["source"]) == ("done", "mysource:tiny")
+    unknown = plugged_harness("data", "check", "yoursource:tiny")
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+    assert "--data takes mysource:NAME, a directory holding MYSOURCE, ag-news-sample" in (
+        unknown.stderr
+    )

@@ -118,7 +118,7 @@ def test_cache_is_reused_and_invalidated_by_any_input_change(news_dir, tmp_path,
         raise AssertionError("rebuilt a cached data set")
 
     with monkeypatch.context() as patch:
-        patch.setattr(vectorize, "_build", must_not_rebuild)
+        patch.setattr(vectorize, "vectorize", must_not_rebuild)
         again = prepare(DataConfig(source=str(news_dir)), cache)
     assert again.cache_path == first.cache_path
     np.testing.assert_array_equal(again.train.token_ids, first.train.token_ids)

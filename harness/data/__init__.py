@@ -8,7 +8,8 @@
   plugins registered, and checks what it loads (:mod:`~harness.data.validation`);
 - :mod:`~harness.data.vectorize`: splits and vocabulary, the vectorised splits of a run;
 - :mod:`~harness.data.cache`: their format on disk, cache key, lock and atomic write; a
-  cell's worker reads only this.
+  cell's worker reads only this;
+- :mod:`~harness.data.check`: ``harness data check``, a source described.
 
 This package itself exports only the contract: importing it loads no source and no plugin.
 """
