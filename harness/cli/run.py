@@ -1,0 +1,219 @@
+"""``harness run``: train and score the matrix of cells, then write the leaderboard."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from harness.cli.options import (
+    OUT_OPTION,
+    FiniteFloatRange,
+    count_option,
+    data_source_options,
+    from_options,
+    share_option,
+    text_fields,
+)
+from harness.config import EXECUTORS, DataConfig, DeviceConfig, ExecutorConfig, TrainingConfig
+from harness.results.schema import FINISHED, Status
+
+
+@click.command("run")
+@click.option(
+    "--all", "run_all", is_flag=True, help="Every architecture under every padding strategy."
+)
+@click.option(
+    "--arch", "-a", "architectures", multiple=True, help="Architecture to run (repeatable)."
+)
+@click.option(
+    "--padding",
+    "-p",
+    "paddings",
+    multiple=True,
+    help="Padding strategy (repeatable; default: all).",
+)
+@count_option("--seeds", default=3, help="Seeds per cell: 0..N-1.")
+@count_option(
+    "--epochs",
+    "max_epochs",
+    default=TrainingConfig.max_epochs,
+    help="Most epochs; early stopping decides.",
+)
+@count_option(
+    "--patience",
+    default=TrainingConfig.patience,
+    help="Epochs without a better validation accuracy before stopping.",
+)
+@count_option("--batch-size", default=TrainingConfig.batch_size)
+@click.option(
+    "--learning-rate",
+    type=FiniteFloatRange(min=0, min_open=True),
+    default=TrainingConfig.learning_rate,
+    show_default=True,
+)
+@count_option("--embedding-dim", default=TrainingConfig.embedding_dim)
+@share_option(
+    "--embedding-dropout", TrainingConfig.embedding_dropout, "Dropout after the embedding."
+)
+@share_option(
+    "--word-dropout",
+    TrainingConfig.word_dropout,
+    "Share of words replaced by the out-of-vocabulary token in training.",
+)
+@share_option(
+    "--ema-momentum",
+    TrainingConfig.ema_momentum,
+    "Score the exponential moving average of the weights (0: the last weights).",
+)
+@click.option(
+    "--data",
+    "source",
+    default=DataConfig.source,
+    show_default=True,
+    help="ag-news-sample (embedded), a directory (CSV family layout, or train.* and test.* "
+    "tables), tfds:NAME, hf:NAME[:CONFIG] or what a plugin adds (harness list); see "
+    "docs/data.md.",
+)
+@data_source_options
+@click.option(
+    "--normalize/--no-normalize",
+    default=DataConfig.normalize,
+    show_default=True,
+    help="Repair AG News HTML remnants (see harness/data/text.py).",
+)
+@click.option(
+    "--vocabulary-size",
+    type=click.IntRange(min=3),
+    default=DataConfig.vocabulary_size,
+    show_default=True,
+)
+@click.option(
+    "--max-length",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Truncate rows to this many tokens.",
+)
+@click.option(
+    "--validation-size",
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+    default=DataConfig.validation_size,
+    show_default=True,
+    help="Share of the training split held out for validation.",
+)
+@click.option("--split-seed", type=int, default=DataConfig.split_seed, show_default=True)
+@click.option(
+    "--max-train",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Train on a seeded, stratified subset of this many rows.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="ARCH.PARAM=VALUE",
+    help="Override a hyperparameter (repeatable).",
+)
+@OUT_OPTION
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Vectorised data cache [default: ~/.cache/rnn-harness].",
+)
+@click.option("--force", is_flag=True, help="Re-run cells that already have a finished result.")
+@click.option(
+    "--timeout",
+    type=FiniteFloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds a cell may take before its worker is killed.",
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, gpu or gpu:N.")
+@click.option("--mixed-precision", is_flag=True, help="Train in mixed_float16.")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="TensorFlow intra- and inter-op threads of each cell [default: TensorFlow's own "
+    "choice; with --jobs N, the cores divided by N].",
+)
+@count_option(
+    "--jobs",
+    "-j",
+    "parallel_cells",
+    default=DeviceConfig.parallel_cells,
+    help="Cells to run at the same time, each in its own worker.",
+)
+@click.option(
+    "--deterministic",
+    is_flag=True,
+    help="TensorFlow op determinism (slower; same seed, same bits).",
+)
+@click.option(
+    "--in-process", is_flag=True, help="Run cells in this process: no isolation, no timeout."
+)
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="local: worker processes on this machine; ray: one Ray task per cell "
+    "(pip install 'rnn-harness[ray]'; see docs/cluster.md).",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    metavar="ADDRESS",
+    help="Join the Ray cluster at ADDRESS (host:port) [default: start one on this machine].",
+)
+@click.option(
+    "--cpus-per-cell",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Ray: CPUs each cell reserves, and its TensorFlow threads [default: 1].",
+)
+@click.option(
+    "--gpus-per-cell",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Ray: GPUs each cell reserves [default: 1 when the cells use GPUs, else 0].",
+)
+@click.option("--quiet", "-q", is_flag=True, help="One line per cell, no progress bar.")
+def run_command(**options) -> None:
+    """Train and score architectures x padding strategies x seeds; write the leaderboard.
+
+    \b
+    Exit status:
+      0  every cell finished (done, or diverged: a seeded divergence repeats)
+      1  a cell ended in error or timeout, or its worker died; its row and the
+         leaderboard are written all the same
+      2  a usage or data error, found before any cell trains
+    """
+    from harness.config import RunOptions
+    from harness.execution.runner import run
+    from harness.report.leaderboard import write_report
+
+    if not (options["run_all"] or options["architectures"]):
+        raise click.UsageError(
+            "choose architectures with --arch/-a NAME, or run them all with --all"
+        )
+    text_fields(options)
+    run_options = from_options(
+        RunOptions,
+        options,
+        architectures=() if options.pop("run_all") else options["architectures"],
+        data=from_options(DataConfig, options),
+        training=from_options(TrainingConfig, options),
+        device=from_options(DeviceConfig, options),
+        executor=from_options(ExecutorConfig, options),
+        command=shlex.join(["harness", *sys.argv[1:]]),
+    )
+    rows = run(run_options, say=click.echo)
+    failed = sum(row["status"] != Status.DONE for row in rows)
+    path = write_report(run_options.out_dir)
+    click.echo(f"{len(rows)} cells run, {failed} not done; leaderboard: {path}")
+    if any(row["status"] not in FINISHED for row in rows):
+        sys.exit(1)
