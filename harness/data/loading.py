@@ -55,11 +55,6 @@ def source_fingerprint(source: str, options: SourceOptions | None = None) -> str
 
 def load_dataset(source: str, options: SourceOptions | None = None) -> TextDataset:
     """Load both splits of ``source`` and check that they can be trained on."""
-    return load_checked(open_source(source, options))
-
-
-def load_checked(source: DataSource) -> TextDataset:
-    """Load both splits of an opened source and check that they can be trained on."""
-    dataset = source.load()
+    dataset = open_source(source, options).load()
     check_usable(dataset)
     return dataset

@@ -23,7 +23,7 @@ from harness.data.cache import (
     load_prepared,
 )
 from harness.data.dataset import SourceOptions, TextDataset
-from harness.data.loading import load_checked, open_source
+from harness.data.loading import load_dataset, source_fingerprint
 from harness.data.splits import split_off, stratified_sample
 from harness.data.text import normalize
 from harness.data.validation import check_training_split
@@ -51,12 +51,12 @@ def source_options(config: DataConfig) -> SourceOptions:
 
 def prepare(config: DataConfig, cache_dir: Path | None = None) -> VectorizedData:
     """The vectorised splits of ``config``: from the cache, or built once and cached."""
-    source = open_source(config.source, source_options(config))
-    fingerprint = source.fingerprint()
+    options = source_options(config)
+    fingerprint = source_fingerprint(config.source, options)
     return cached(
         config,
         fingerprint,
-        lambda path: vectorize(config, load_checked(source), fingerprint, path),
+        lambda path: vectorize(config, load_dataset(config.source, options), fingerprint, path),
         cache_dir,
     )
 
