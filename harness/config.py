@@ -103,19 +103,21 @@ class TrainingConfig:
 class DeviceConfig:
     """What the user asked for: ``device`` is ``auto``, ``cpu``, ``gpu`` or ``gpu:N``.
 
-    ``parallel_cells`` cells run at the same time, each in its own worker. It is part of
-    every cell's configuration, since a cell trained beside others measures a different
-    throughput. Without ``threads``, each of them gets an equal share of the cores.
+    ``parallel_cells`` cells run at the same time, each in its own worker; None (``--jobs
+    auto``) until the executor resolves it to a number before planning the cells
+    (:func:`harness.execution.devices.resolve_jobs`). It is part of every cell's
+    configuration, since a cell trained beside others measures a different throughput.
+    Without ``threads``, each of them gets an equal share of the cores.
     """
 
     device: str = "auto"
     mixed_precision: bool = False
     threads: int | None = None
     deterministic: bool = False
-    parallel_cells: int = 1
+    parallel_cells: int | None = None
 
     def __post_init__(self) -> None:
-        if self.parallel_cells < 1:
+        if self.parallel_cells is not None and self.parallel_cells < 1:
             raise HarnessError(f"--jobs must be at least 1, not {self.parallel_cells}")
         kind, colon, index = self.device.partition(":")
         if kind not in {"auto", "cpu", "gpu"} or (colon and (kind != "gpu" or not index.isdigit())):
@@ -179,8 +181,12 @@ class CellSpec:
 
     @classmethod
     def from_json(cls, text: str) -> CellSpec:
-        raw = json.loads(text)
-        raw["training"] = TrainingConfig(**raw["training"])
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> CellSpec:
+        """The cell of ``json.loads(spec.to_json())``."""
+        raw = {**raw, "training": TrainingConfig(**raw["training"])}
         raw["device"] = DeviceConfig(**raw["device"])
         return cls(**raw)
 

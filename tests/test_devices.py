@@ -2,13 +2,14 @@
 
 import os
 import subprocess
+import sys
 
 import pytest
 
 from harness.config import DeviceConfig
 from harness.errors import HarnessError
 from harness.execution import environment
-from harness.execution.devices import configure, cores_per_cell
+from harness.execution.devices import configure, cores_per_cell, resolve_jobs
 
 
 @pytest.mark.parametrize("device", ["tpu", "gpu:x", "cpu:0", "gpu:"])
@@ -23,6 +24,73 @@ def test_cells_run_side_by_side_share_the_cores():
     assert cores_per_cell(10_000) == 1
     with pytest.raises(HarnessError, match="--jobs must be at least 1"):
         DeviceConfig(parallel_cells=0)
+
+
+def test_jobs_auto_fills_the_cores_with_one_thread_a_cell():
+    auto = DeviceConfig()
+    assert auto.parallel_cells is None
+
+    def jobs(config: DeviceConfig = auto, **machine) -> int:
+        given = {"cores": 2, "memory_gib": 23.5, "gpus": 0, "in_process": False, **machine}
+        return resolve_jobs(config, **given)
+
+    assert jobs() == 2 and cores_per_cell(2, cores=2) == 1  # the 2-core machine
+    assert jobs(cores=16) == 11  # at most one a 2 GiB of memory
+    assert jobs(DeviceConfig(threads=2), cores=16, memory_gib=64) == 8  # --threads 2
+    assert jobs(DeviceConfig(threads=4), cores=2) == 1
+    assert jobs(cores=1, memory_gib=1) == 1
+    assert jobs(in_process=True) == 1  # --in-process: one, not an error
+    assert jobs(gpus=4) == 4  # one a GPU
+    assert jobs(DeviceConfig(device="gpu"), gpus=2) == 2
+    assert jobs(DeviceConfig(device="gpu:1"), gpus=2) == 1  # every cell on that GPU
+    assert jobs(DeviceConfig(device="cpu"), gpus=2, cores=4) == 4
+    assert jobs(DeviceConfig(parallel_cells=3), cores=64) == 3  # a number is kept
+
+
+@pytest.mark.parametrize("jobs", ["0", "foo", "-1", "1.5"])
+def test_jobs_takes_auto_or_a_whole_number(jobs):
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    result = CliRunner().invoke(main, ["run", "-a", "lstm", "--jobs", jobs])
+    assert result.exit_code == 2
+    error = [line for line in result.output.splitlines() if "Error" in line]
+    assert error == [
+        f"Error: Invalid value for '--jobs' / '-j': {jobs!r} is not auto or a whole number of "
+        "at least 1"
+    ]
+
+
+def test_help_says_what_jobs_auto_resolves_to():
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    help_text = " ".join(CliRunner().invoke(main, ["run", "--help"]).output.split())
+    assert "-j, --jobs AUTO|N" in help_text and "[default: auto]" in help_text
+    assert "auto: one per core on a CPU, one thread each" in help_text
+    assert "one per GPU when the cells use GPUs" in help_text
+
+
+def test_threads_set_after_a_worker_imported_tensorflow_apply():
+    """A spare worker imports TensorFlow before its cell (and so its threads) is known."""
+    script = (
+        "from harness.execution.worker import import_training\n"
+        "import_training()\n"
+        "from harness.config import DeviceConfig\n"
+        "from harness.execution.devices import configure\n"
+        "configure(DeviceConfig(device='cpu', threads=1))\n"
+        "import tensorflow as tf\n"
+        "tf.constant(1.0) + 1.0\n"
+        "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+        " tf.config.threading.get_inter_op_parallelism_threads())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1"]
 
 
 def test_configure_records_what_it_set_up():

@@ -135,7 +135,12 @@ def test_header_says_how_cells_shared_the_machine_and_how_long_the_runs_took():
         cell["device"].update(parallel_cells=2, threads_used=1)
     text = render(Leaderboard.from_rows(first_run + second_run), None)
     assert "2 cells at a time, threads per cell: 1" in text
-    assert "0.5 minutes of cell time, 12.0 minutes from start to finish" in text
+    assert "0.5 minutes of cell time, 12.0 minutes from start to finish;" in text
+
+    for cell, run_seconds in zip(first_run + second_run, [600, 600, 60], strict=True):
+        cell["estimate"] = {"cell_seconds": 10.0, "run_seconds": run_seconds}
+    text = render(Leaderboard.from_rows(first_run + second_run), None)
+    assert "12.0 minutes from start to finish (estimated 11.0 before the first cell);" in text
 
 
 def right_on(rows: int, *correct_rows: range) -> np.ndarray:

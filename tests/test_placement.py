@@ -13,7 +13,7 @@ from harness.data.vectorize import prepare
 from harness.errors import HarnessError
 from harness.execution.devices import gpus_for_workers, visible_gpus
 from harness.execution.executor import open_executor
-from harness.execution.local import LocalExecutor
+from harness.execution.local import LocalExecutor, prestarts
 from harness.execution.preflight import gpus_visible
 from harness.execution.runner import plan_cells, select
 from harness.plugin.manager import load_registry
@@ -65,6 +65,14 @@ def test_local_workers_are_given_their_gpus_and_record_them(news_dir, tmp_path):
     assert {outcome.status for outcome in outcomes} == {"done"}
     assert sorted(outcome.device["cuda_visible_devices"] for outcome in outcomes) == ["3", "5"]
     assert {outcome.executor["executor"] for outcome in outcomes} == {"local"}
+
+
+def test_spares_are_started_where_the_cells_leave_the_cpu_room():
+    assert prestarts(DeviceConfig(parallel_cells=1), cores=2, gpus=[])  # one cell at a time
+    assert not prestarts(DeviceConfig(parallel_cells=2), cores=2, gpus=[])  # every core busy
+    assert not prestarts(DeviceConfig(parallel_cells=2), cores=16, gpus=[])  # 8 threads each
+    assert prestarts(DeviceConfig(parallel_cells=2, threads=2), cores=16, gpus=[])
+    assert prestarts(DeviceConfig(parallel_cells=2), cores=2, gpus=["0", "1"])  # on GPUs
 
 
 def test_a_machine_without_gpus_hands_out_none(monkeypatch):

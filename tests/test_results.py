@@ -69,6 +69,7 @@ def complete_row(config_hash: str = "h0", reason: str | None = None) -> dict:
         "command": "harness run -a lstm",
         "run_started_at": "2026-01-01T00:00:00+00:00",
         "finished_at": "2026-01-01T00:01:00+00:00",
+        "estimate": {"cell_seconds": 12.0, "run_seconds": 60.0},
     }
 
 

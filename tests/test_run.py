@@ -18,6 +18,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from harness.config import DataConfig, DeviceConfig, RunOptions, TrainingConfig
+from harness.data.vectorize import prepare
+from harness.execution.local import LocalExecutor, prestarts
+from harness.execution.runner import plan_cells, select
+from harness.plugin.manager import load_registry
 from harness.results.schema import Measurements, ResultRow
 
 FAULTY_PLUGINS = {
@@ -242,6 +247,9 @@ def test_ctrl_c_stops_the_run_and_its_workers(
     while len(list(pids.iterdir())) < jobs:
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    spares = prestarts(DeviceConfig(parallel_cells=jobs), os.cpu_count() or 1, gpus=[])
+    assert len(workers) == jobs + spares  # a spare for the one cell waiting after those
     if receiver == "main thread":
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends
     else:
@@ -256,6 +264,7 @@ def test_ctrl_c_stops_the_run_and_its_workers(
     for pid in (int(path.name) for path in pids.iterdir()):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+    assert not [worker for worker in workers if _running(worker)]  # spares included
     assert len(list(pids.iterdir())) == jobs  # the cells after those running never started
     assert not (harness_run.out / "results.jsonl").exists()
 
@@ -266,7 +275,7 @@ def test_workers_do_not_outlive_a_harness_killed_by_sigkill(
     site = install_distribution("rnn-harness-waiting", FAULTY_PLUGINS)
     pids = tmp_path / "worker-pids"
     pids.mkdir()
-    command = harness_run.command(*shlex.split("-a waiting -p mask --seeds 1"))
+    command = harness_run.command(*shlex.split("-a waiting -p mask --seeds 2 --jobs 1"))
     env = {**os.environ, "PYTHONPATH": site, "WORKER_PIDS": str(pids)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
@@ -274,11 +283,12 @@ def test_workers_do_not_outlive_a_harness_killed_by_sigkill(
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     worker = psutil.Process(int(next(pids.iterdir()).name))
+    (spare,) = [p for p in psutil.Process(process.pid).children() if p.pid != worker.pid]
     process.kill()
     process.wait()
     deadline = time.monotonic() + 30
-    while _running(worker):
-        assert time.monotonic() < deadline, "the worker outlived its harness"
+    while _running(worker) or _running(spare):
+        assert time.monotonic() < deadline, "a worker outlived its harness"
         time.sleep(0.1)
 
 
@@ -287,6 +297,69 @@ def _running(process: psutil.Process) -> bool:
         return process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_an_estimate_comes_first_then_the_longest_cells_and_resuming_skips_finished_ones(
+    harness_run,
+):
+    args = ("-a", "bag-of-embeddings", "-a", "gru", "-p", "none", "--in-process")
+    first = harness_run(*args, "--seeds", "1")
+    lines = first.stdout.splitlines()
+    (estimate,) = [number for number, line in enumerate(lines) if line.startswith("estimate:")]
+    assert lines[estimate].startswith("estimate: 2 cells, ~")
+    assert "with one at a time (a priori" in lines[estimate]
+    assert estimate < min(number for number, line in enumerate(lines) if line.startswith("[1/2,"))
+    rows = rows_of(harness_run.out)
+    assert [row["architecture"] for row in rows] == ["gru", "bag-of-embeddings"]  # wider first
+    assert rows[0]["estimate"]["cell_seconds"] > rows[1]["estimate"]["cell_seconds"]
+    assert rows[0]["device"]["parallel_cells"] == 1  # --jobs auto with --in-process
+
+    again = harness_run(*args, "--seeds", "2")
+    assert "4 cells (2 already finished, 2 to run)" in again.stdout
+    assert "estimate: 2 cells" in again.stdout and "(from 2 earlier rows" in again.stdout
+    later = rows_of(harness_run.out)[2:]
+    assert {row["seed"] for row in later} == {1}
+    assert later[0]["estimate"]["cell_seconds"] >= later[1]["estimate"]["cell_seconds"]
+    board = (harness_run.out / "leaderboard.md").read_text()
+    assert "minutes from start to finish (estimated " in board
+
+
+def test_spare_workers_end_with_the_run(news_dir, tmp_path):
+    """A spare is started only for a cell still waiting; none outlives the run, whether it
+    ends or is left early (an error)."""
+    options = RunOptions(
+        architectures=("bag-of-embeddings",),
+        paddings=("bucket",),
+        seeds=3,
+        data=DataConfig(source=str(news_dir)),
+        training=TrainingConfig(max_epochs=1, batch_size=16),
+        device=DeviceConfig(parallel_cells=1),
+    )
+    registry = load_registry()
+    data = prepare(options.data, tmp_path / "cache")
+    executor = LocalExecutor(options.device, None, in_process=False)
+    cells = plan_cells(
+        options, select(options, registry), registry, data, executor.machine(), executor.device()
+    )
+    this = psutil.Process()
+    seen: set[int] = set()
+
+    def note_workers(*_: object) -> None:
+        seen.update(child.pid for child in this.children(recursive=True))
+
+    with executor:
+        outcomes = [outcome for _, outcome in executor.outcomes(cells, data, note_workers)]
+    assert [outcome.status for outcome in outcomes] == ["done"] * 3
+    assert not [child for child in this.children(recursive=True) if _running(child)]
+    assert len(seen) == 3  # one worker a cell: no spare beyond the last cell
+
+    with executor:
+        left_early = executor.outcomes(cells, data, lambda *_: None)
+        next(left_early)
+        spares = [child for child in this.children(recursive=True) if _running(child)]
+        assert len(spares) == 1  # the next cell's, importing or waiting
+        left_early.close()
+    assert not [child for child in this.children(recursive=True) if _running(child)]
 
 
 def test_bad_options_are_clear_errors(harness_run):

@@ -34,6 +34,23 @@ OUT_OPTION = click.option(
 )
 
 
+class JobsType(click.ParamType):
+    """``--jobs``: ``auto`` (None, resolved by the executor) or a whole number of at least 1."""
+
+    name = "auto|N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        if value is None or value == "auto":
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.fail(f"{value!r} is not auto or a whole number of at least 1", param, ctx)
+        return number
+
+
 def from_options(config_class: type[T], options: dict[str, Any], **given: Any) -> T:
     """A config dataclass from the CLI options named after its fields (taken out of ``options``)."""
     names = {field.name for field in dataclasses.fields(config_class)}  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ import click
 from harness.cli.options import (
     OUT_OPTION,
     FiniteFloatRange,
+    JobsType,
     count_option,
     data_source_options,
     from_options,
@@ -137,15 +138,21 @@ from harness.results.schema import FINISHED, Status
     "--threads",
     type=click.IntRange(min=1),
     default=None,
-    help="TensorFlow intra- and inter-op threads of each cell [default: TensorFlow's own "
-    "choice; with --jobs N, the cores divided by N].",
+    help="TensorFlow intra- and inter-op threads of each cell [default: the cores divided "
+    "by --jobs; TensorFlow's own choice for one cell at a time].",
 )
-@count_option(
+@click.option(
     "--jobs",
     "-j",
     "parallel_cells",
-    default=DeviceConfig.parallel_cells,
-    help="Cells to run at the same time, each in its own worker.",
+    type=JobsType(),
+    default="auto",
+    show_default=True,
+    help="Cells to run at the same time, each in its own worker. auto: one per core on a "
+    "CPU, one thread each (the cores divided by --threads when given; at most one per 2 GiB "
+    "of memory), one per GPU when the cells use GPUs, 1 with --in-process or --device "
+    "gpu:N; with --executor ray, the cluster decides. The number is recorded with every "
+    "cell and in the leaderboard.",
 )
 @click.option(
     "--deterministic",

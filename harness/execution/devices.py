@@ -48,11 +48,37 @@ def configure(config: DeviceConfig) -> dict[str, Any]:
     }
 
 
-def cores_per_cell(parallel_cells: int) -> int | None:
-    """The threads each of ``parallel_cells`` workers gets; None (TensorFlow decides) for one."""
-    if parallel_cells == 1:
+MEMORY_PER_CELL_GIB = 2  # a worker peaks at about 1 GiB on the AG News sample, a spare at 0.6
+
+
+def cores_per_cell(parallel_cells: int | None, cores: int | None = None) -> int | None:
+    """The threads each of ``parallel_cells`` workers gets from ``cores`` (default: this
+    machine's); None (TensorFlow decides) for one cell at a time."""
+    if parallel_cells is None or parallel_cells == 1:
         return None
-    return max(1, (os.cpu_count() or 1) // parallel_cells)
+    return max(1, (cores or os.cpu_count() or 1) // parallel_cells)
+
+
+def resolve_jobs(
+    config: DeviceConfig, *, cores: int, memory_gib: float, gpus: int, in_process: bool
+) -> int:
+    """How many cells run at a time: ``config.parallel_cells`` when given, else (``--jobs
+    auto``) one per GPU when the cells use GPUs (one for ``gpu:N``), else as many as the
+    ``cores`` hold with ``config.threads`` threads each (one thread by default), at most one
+    per :data:`MEMORY_PER_CELL_GIB` of ``memory_gib``; always one with ``in_process``.
+
+    It depends on the machine only, not on the cells, so that a cell's configuration
+    (``parallel_cells`` is part of it) is the same whichever subset of a matrix runs.
+    """
+    if config.parallel_cells is not None:
+        return config.parallel_cells
+    kind, _, index = config.device.partition(":")
+    if in_process or index:
+        return 1
+    if kind == "gpu" or (kind == "auto" and gpus):
+        return max(1, gpus)
+    by_cores = cores // (config.threads or 1)
+    return max(1, min(by_cores, int(memory_gib // MEMORY_PER_CELL_GIB)))
 
 
 def visible_gpus() -> list[str]:
@@ -75,7 +101,7 @@ def gpus_for_workers(config: DeviceConfig, gpus: list[str]) -> list[str]:
     throughput, and the second could run out of GPU memory, so too few GPUs is refused.
     """
     kind, _, index = config.device.partition(":")
-    jobs = config.parallel_cells
+    jobs = config.parallel_cells or 1
     if jobs == 1 or kind == "cpu" or (kind == "auto" and not gpus):
         return []
     if index:

@@ -32,7 +32,11 @@ class Executor(Protocol):
         ...
 
     def device(self) -> DeviceConfig:
-        """The device settings every cell runs with."""
+        """The device settings every cell runs with (``--jobs`` a number)."""
+        ...
+
+    def cells_at_a_time(self) -> int:
+        """How many cells run at once."""
         ...
 
     def outcomes(

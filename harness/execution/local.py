@@ -1,14 +1,22 @@
 """The local executor: each cell in a fresh worker process on this machine, ``--jobs`` at once.
 
-With several GPUs, each running worker gets a GPU of its own through its
-``CUDA_VISIBLE_DEVICES``; the GPU a cell used is recorded in its row.
+Each of the ``--jobs`` slots runs cells one after another, taking the next from one queue
+in the order given (the runner gives the longest first). While a slot's cell trains, the
+slot starts the worker of its next cell (a spare), so that the spare's fixed cost (a new
+interpreter importing TensorFlow and Keras) overlaps the training instead of adding to
+it; a spare is started only for a cell still waiting, and killed when none is left.
+Spares are started only where the cells leave the CPU room for them (:func:`prestarts`).
+
+With several GPUs, each slot has a GPU of its own, given to its workers (spares included)
+through their ``CUDA_VISIBLE_DEVICES``; the GPU a cell used is recorded in its row.
 """
 
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable, Generator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import threading
+from collections import deque
+from collections.abc import Generator
 from dataclasses import replace
 from typing import Any
 
@@ -16,15 +24,15 @@ from harness.config import CellSpec, DeviceConfig
 from harness.data.vectorize import VectorizedData
 from harness.errors import HarnessError
 from harness.execution import environment
-from harness.execution.devices import gpus_for_workers, visible_gpus
+from harness.execution.devices import gpus_for_workers, resolve_jobs, visible_gpus
 from harness.execution.executor import CellReporter
 from harness.execution.preflight import check_device
 from harness.execution.worker import (
     CellOutcome,
+    WorkerProcess,
     configure_this_process,
     kill_running_workers,
     run_in_process,
-    run_in_worker,
 )
 
 WAKE_SECONDS = 0.5  # how often the main thread wakes while cells run side by side
@@ -39,25 +47,36 @@ class LocalExecutor:
         timeout: float | None,
         in_process: bool,
         gpus: list[str] | None = None,
+        prestart: bool | None = None,
     ) -> None:
-        """``gpus``: the GPUs to hand out (default: this machine's, :func:`visible_gpus`)."""
-        if in_process and device.parallel_cells > 1:
+        """``gpus``: the GPUs to hand out (default: this machine's, :func:`visible_gpus`);
+        ``prestart``: whether to start each slot's next worker while its cell trains
+        (default: where it pays, :func:`prestarts`; True or False for a side-by-side
+        benchmark)."""
+        if in_process and (device.parallel_cells or 1) > 1:
             raise HarnessError(
                 "--in-process runs one cell at a time; leave out --jobs or set it to 1"
             )
         check_device(device)
-        self._device = device
-        self.timeout = timeout
-        self.in_process = in_process
         if gpus is None:
             gpus = visible_gpus()
-        gpus = [] if in_process else gpus_for_workers(device, gpus)
-        self.free_gpus: queue.SimpleQueue[str] = queue.SimpleQueue()
-        for gpu in gpus:
-            self.free_gpus.put(gpu)
-        self.gives_gpus = bool(gpus)
+        host = environment.host()
+        jobs = resolve_jobs(
+            device,
+            cores=host["cores"] or 1,
+            memory_gib=host["memory_gb"],
+            gpus=len(gpus),
+            in_process=in_process,
+        )
+        self._device = replace(device, parallel_cells=jobs)
+        self.timeout = timeout
+        self.in_process = in_process
+        self.gpus = [] if in_process else gpus_for_workers(self._device, gpus)
+        if prestart is None:
+            prestart = prestarts(self._device, host["cores"] or 1, self.gpus)
+        self.prestart = prestart and not in_process
         if in_process:  # before vectorising the data starts TensorFlow in this process
-            configure_this_process(device)
+            configure_this_process(self._device)
 
     def machine(self) -> dict[str, Any]:
         """This machine: a result measured elsewhere is not taken as done here, since its
@@ -67,29 +86,24 @@ class LocalExecutor:
         return {"cpu": host["cpu"], "cores": host["cores"], "gpus": gpus}
 
     def device(self) -> DeviceConfig:
+        """The asked device settings, ``--jobs auto`` resolved to a number."""
         return self._device
+
+    def cells_at_a_time(self) -> int:
+        return self._device.parallel_cells or 1
 
     def outcomes(
         self, cells: list[CellSpec], data: VectorizedData, report: CellReporter
     ) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
-        placement = {"executor": "local", "jobs": self._device.parallel_cells}
-        with _CellPool(self._device.parallel_cells) as pool:
-            for cell, outcome in pool.outcomes(lambda cell: self._run(cell, report), cells):
+        placement = {"executor": "local", "jobs": self.cells_at_a_time()}
+        environments = [{"CUDA_VISIBLE_DEVICES": gpu} for gpu in self.gpus] or [
+            {} for _ in range(self.cells_at_a_time())
+        ]
+        waiting = _Queue(cells, len(environments))
+        slots = [_Slot(self, environment, report, waiting) for environment in environments]
+        with _SlotPool(slots) as pool:
+            for cell, outcome in pool.outcomes():
                 yield cell, replace(outcome, executor=placement)
-
-    def _run(self, cell: CellSpec, report: CellReporter) -> CellOutcome:
-        def say(line: str) -> None:
-            report(cell, line)
-
-        if self.in_process:
-            return run_in_process(cell, say)
-        if not self.gives_gpus:
-            return run_in_worker(cell, self.timeout, say)
-        gpu = self.free_gpus.get()  # never waits: one GPU for each of the --jobs workers
-        try:
-            return run_in_worker(cell, self.timeout, say, {"CUDA_VISIBLE_DEVICES": gpu})
-        finally:
-            self.free_gpus.put(gpu)
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -99,41 +113,154 @@ class LocalExecutor:
             kill_running_workers()
 
 
-class _CellPool:
-    """Runs cells ``size`` at a time and yields each outcome as soon as its cell finishes.
+def prestarts(device: DeviceConfig, cores: int, gpus: list[str]) -> bool:
+    """Whether spares pay: when the cells leave the CPU room for a spare's imports, that is,
+    one cell at a time, cells on GPUs of their own (``gpus``), or fewer threads than
+    ``cores`` in all. With one-thread cells on every core (``--jobs auto`` on a CPU) a
+    spare only takes CPU from the training: measured on the 2-core machine (8 cells of 2
+    epochs), ``--jobs 2`` took 51 s without spares and 61 s with them, while ``--jobs 1``
+    took 79 s with spares and 105 s without."""
+    jobs = device.parallel_cells or 1
+    threads = device.threads or max(1, cores // jobs)
+    return jobs == 1 or bool(gpus) or jobs * threads < cores
 
-    One at a time, the cells run in order in the calling thread. Several at a time, each
-    waits on its worker process in a thread of its own; leaving the pool early (Ctrl-C,
-    an error) kills the workers still running and drops the cells not started.
+
+class _Queue:
+    """The cells not yet started, in order; how many slots run one, and how many spares wait."""
+
+    def __init__(self, cells: list[CellSpec], slots: int) -> None:
+        self.cells = deque(cells)
+        self.slots = slots
+        self.running = 0
+        self.spares = 0
+        self.lock = threading.Lock()
+
+    def take(self, ran_one: bool, holds_spare: bool) -> CellSpec | None:
+        """The next cell (None: none left), for a slot that ``ran_one`` cell before and
+        holds a spare or not (it is used for this cell, or killed)."""
+        with self.lock:
+            self.spares -= int(holds_spare)
+            self.running -= int(ran_one)
+            if not self.cells:
+                return None
+            self.running += 1
+            return self.cells.popleft()
+
+    def wants_spare(self) -> bool:
+        """Whether a slot that just started a cell should start a spare: more cells wait
+        than the spares and the idle slots will take."""
+        with self.lock:
+            if len(self.cells) > self.spares + self.slots - self.running:
+                self.spares += 1
+                return True
+            return False
+
+
+class _Slot:
+    """Runs cells one at a time, each in a worker (a spare when one is ready), or in this
+    process for ``--in-process``."""
+
+    def __init__(
+        self,
+        executor: LocalExecutor,
+        environment: dict[str, str],
+        report: CellReporter,
+        waiting: _Queue,
+    ) -> None:
+        self.executor = executor
+        self.environment = environment
+        self.report = report
+        self.waiting = waiting
+        self.spare: WorkerProcess | None = None
+        self.ran_one = False
+
+    def run_next(self) -> tuple[CellSpec, CellOutcome] | None:
+        """Run the next waiting cell; None when none is left (its spare is then killed)."""
+        cell = self.waiting.take(self.ran_one, holds_spare=self.spare is not None)
+        self.ran_one = cell is not None
+        if cell is None:
+            self.close()
+            return None
+
+        def say(line: str) -> None:
+            self.report(cell, line)
+
+        if self.executor.in_process:
+            return cell, run_in_process(cell, say)
+        worker = self.spare or WorkerProcess(self.environment)
+        self.spare = None
+        if self.executor.prestart and self.waiting.wants_spare():
+            self.spare = WorkerProcess(self.environment)
+        return cell, worker.run(cell, self.executor.timeout, say)
+
+    def close(self) -> None:
+        """Kill the spare, if any."""
+        if self.spare is not None:
+            self.spare.kill()
+            self.spare = None
+
+
+class _SlotPool:
+    """Runs each slot's cells and yields each outcome as soon as its cell finishes.
+
+    One slot runs in the calling thread. Several each run in a thread of their own, which
+    waits on its worker process; leaving the pool early (Ctrl-C, an error) kills every
+    worker, spares included, and starts no other cell.
     """
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.executor = ThreadPoolExecutor(max_workers=size) if size > 1 else None
+    def __init__(self, slots: list[_Slot]) -> None:
+        self.slots = slots
+        self.finished: queue.SimpleQueue[tuple[CellSpec, CellOutcome] | BaseException | None]
+        self.finished = queue.SimpleQueue()
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
 
-    def outcomes(
-        self, run_cell: Callable[[CellSpec], CellOutcome], cells: list[CellSpec]
-    ) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
-        if self.executor is None:
-            for cell in cells:
-                yield cell, run_cell(cell)
+    def outcomes(self) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
+        if len(self.slots) == 1:
+            while (ran := self.slots[0].run_next()) is not None:
+                yield ran
             return
-        futures = {self.executor.submit(run_cell, cell): cell for cell in cells}
-        pending = set(futures)
-        while pending:
-            # Python runs signal handlers in the main thread only: waking it now and then
-            # lets it see a Ctrl-C that the operating system handed to another thread.
-            done, pending = wait(pending, timeout=WAKE_SECONDS, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield futures[future], future.result()
+        self.threads = [
+            threading.Thread(target=self._serve, args=(slot,), daemon=True) for slot in self.slots
+        ]
+        for thread in self.threads:
+            thread.start()
+        running = len(self.threads)
+        while running:
+            try:
+                # Python runs signal handlers in the main thread only: waking it now and
+                # then lets it see a Ctrl-C that the operating system handed to another thread.
+                item = self.finished.get(timeout=WAKE_SECONDS)
+            except queue.Empty:
+                continue
+            if item is None:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
 
-    def __enter__(self) -> _CellPool:
+    def _serve(self, slot: _Slot) -> None:
+        """A slot's thread: run its cells until none is left or the pool stops."""
+        try:
+            while not self.stopping.is_set() and (ran := slot.run_next()) is not None:
+                self.finished.put(ran)
+        except BaseException as error:  # handed to the main thread, which raises it
+            self.finished.put(error)
+        finally:
+            slot.close()
+            self.finished.put(None)
+
+    def __enter__(self) -> _SlotPool:
         return self
 
     def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
-        if self.executor is None:
-            return
+        self.stopping.set()
         if error_type is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
             kill_running_workers()
-        self.executor.shutdown(wait=True)
+        while any(thread.is_alive() for thread in self.threads):
+            kill_running_workers()  # and any worker a slot started meanwhile
+            for thread in self.threads:
+                thread.join(timeout=WAKE_SECONDS)
+        for slot in self.slots:
+            slot.close()

@@ -42,7 +42,7 @@ class RayExecutor:
     """Cells as Ray tasks on the cluster at ``config.ray_address`` (or a new local one)."""
 
     def __init__(self, config: ExecutorConfig, device: DeviceConfig, timeout: float | None) -> None:
-        if device.parallel_cells != 1:
+        if device.parallel_cells not in (None, 1):
             raise HarnessError(
                 "--jobs is for --executor local: on Ray, the cluster's free CPUs and GPUs "
                 "decide how many cells run at once"
@@ -143,7 +143,11 @@ class RayExecutor:
             self.asked,
             device=self.asked.device if self.gpus else "cpu",
             threads=self.asked.threads or self.cpus,
+            parallel_cells=1,  # --jobs auto: the cluster decides, as before it existed
         )
+
+    def cells_at_a_time(self) -> int:
+        return self.cells_at_once
 
     def outcomes(
         self, cells: list[CellSpec], data: VectorizedData, report: CellReporter

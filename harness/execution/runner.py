@@ -26,8 +26,16 @@ from harness.config import (
 from harness.data.vectorize import VectorizedData, prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
+from harness.execution.cost import (
+    RunEstimate,
+    estimate_line,
+    estimate_run,
+    long_run_advice,
+    longest_first,
+    remaining_seconds,
+)
 from harness.execution.executor import open_executor
-from harness.execution.preflight import check_output_directory
+from harness.execution.preflight import check_output_directory, gpus_visible
 from harness.execution.worker import CellOutcome
 from harness.hashing import COMPARISON_KEY_LENGTH, digest
 from harness.model.architecture import parse_overrides
@@ -111,7 +119,9 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     """Run every cell of ``options`` that has no finished row; return the rows written.
 
     Everything that could fail after training is checked first: names, overrides,
-    devices, the output directory and the results already there.
+    devices, the output directory and the results already there. Before the first cell,
+    says what the run is expected to take (:mod:`harness.execution.cost`); the cells run
+    the longest first.
     """
     registry = load_registry()
     for plugin in registry.failed_plugins:
@@ -122,7 +132,8 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
     executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
     data = prepare(options.data, options.cache_dir)
-    cells = plan_cells(options, selection, registry, data, executor.machine(), executor.device())
+    machine = executor.machine()
+    cells = plan_cells(options, selection, registry, data, machine, executor.device())
     done = set() if options.force else finished_configs(rows)
     todo = [cell for cell in cells if cell.config_hash() not in done]
     say(
@@ -132,6 +143,22 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     )
     for note in data.notes:
         say(f"note: {note}")
+    todo, estimate = longest_first(
+        todo,
+        estimate_run(
+            todo,
+            data,
+            rows,
+            {name: registry.padding_strategy(name).item for name in selection.paddings},
+            machine,
+            executor.cells_at_a_time(),
+        ),
+    )
+    if todo:
+        say_estimate(estimate, options, executor.device(), len(data.train), say)
+    expected = {
+        cell.config_hash(): cost.seconds for cell, cost in zip(todo, estimate.costs, strict=True)
+    }
     run_started = _utc_now()
     clock_started = time.perf_counter()
     written: list[ResultRow] = []
@@ -142,14 +169,26 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
         if not options.quiet:
             progress.write(f"  {cell.label}: {line}")
 
+    observed_done = expected_done = 0.0
     with progress, executor, closing(executor.outcomes(todo, data, report)) as outcomes:
         for number, (cell, outcome) in enumerate(outcomes, start=1):
-            row = result_row(cell, outcome, options.command, run_started, results_path)
+            cell_expected = expected.pop(cell.config_hash())
+            expected_then = {
+                "cell_seconds": round(cell_expected, 1),
+                "run_seconds": round(estimate.wall_seconds, 1),
+            }
+            row = result_row(
+                cell, outcome, options.command, run_started, results_path, expected_then
+            )
             append_row(results_path, row)
             written.append(row)
             progress.update()
             elapsed = time.perf_counter() - clock_started
-            left = elapsed / number * (len(todo) - number)
+            observed_done += outcome.wall_seconds
+            expected_done += cell_expected
+            left = remaining_seconds(
+                list(expected.values()), observed_done, expected_done, estimate.cells_at_a_time
+            )
             with tqdm.external_write_mode():  # keeps a live bar below the line
                 say(
                     f"[{number}/{len(todo)}, {_minutes(elapsed)} elapsed, ~{_minutes(left)} left] "
@@ -158,9 +197,32 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     return written
 
 
+def say_estimate(
+    estimate: RunEstimate, options: RunOptions, device: DeviceConfig, train_rows: int, say: Say
+) -> None:
+    """The estimate line and, for a long run, what would shorten it."""
+    say(estimate_line(estimate))
+    advice = long_run_advice(
+        estimate,
+        cores=environment.host()["cores"] or 1,
+        gpus=gpus_visible(),
+        device=device.device,
+        executor=options.executor.executor,
+        train_rows=train_rows,
+    )
+    if advice:
+        say(advice)
+
+
 def result_row(
-    cell: CellSpec, outcome: CellOutcome, command: str, run_started: str, results_path: Path
+    cell: CellSpec,
+    outcome: CellOutcome,
+    command: str,
+    run_started: str,
+    results_path: Path,
+    estimate: dict[str, float] | None = None,
 ) -> ResultRow:
+    """The row of ``cell``; ``estimate``: its expected seconds and its run's, before the run."""
     return {
         "schema_version": SCHEMA_VERSION,
         "config_hash": cell.config_hash(),
@@ -185,6 +247,7 @@ def result_row(
         "command": command,
         "run_started_at": run_started,
         "finished_at": _utc_now(),
+        "estimate": estimate,
     }
 
 

@@ -4,7 +4,9 @@ Isolation: each cell runs in a fresh Python process, so one cell's crash, hang,
 out-of-memory or leaked GPU memory cannot take the others down. The parent
 enforces the per-cell timeout by killing the worker's whole process group, and
 a worker whose parent dies, however it dies, kills itself.
-``python -m harness.execution.worker SPEC RESULT`` is the worker's entry point.
+``python -m harness.execution.worker`` is the worker's entry point: it imports what every
+cell needs, then reads its cell from stdin (:class:`WorkerProcess`), so that a worker
+started ahead of its cell has its imports done when the cell comes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import json
 import math
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -60,25 +63,23 @@ _running_workers: set[subprocess.Popen] = set()
 _running_workers_lock = threading.Lock()
 
 
-def run_in_worker(
-    spec: CellSpec,
-    timeout: float | None,
-    report: LineReporter,
-    environment: dict[str, str] | None = None,
-) -> CellOutcome:
-    """Run ``spec`` in a fresh process; its progress lines go to ``report`` as they come.
+class WorkerProcess:
+    """A fresh interpreter that imports TensorFlow, Keras and the training stage at once,
+    then waits for its one cell on stdin (:meth:`run`).
 
-    ``environment`` adds variables to the worker's (e.g. its own ``CUDA_VISIBLE_DEVICES``).
-    Safe to call from several threads at once. If the wait is interrupted (Ctrl-C), the
-    worker is killed before the interruption propagates: it never outlives its caller.
+    Started ahead of its cell (a spare), its imports overlap the cell training before
+    it. It is a new process, not a fork of one that imported TensorFlow, and it is in
+    the register that :func:`kill_running_workers` empties from the moment it starts.
+    Its stdin stays open while its parent lives: a worker whose parent dies kills
+    itself, whether or not it has received its cell.
     """
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="rnn-harness-cell-") as scratch:
-        spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
-        spec_path.write_text(spec.to_json())
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "harness.execution.worker", str(spec_path), str(result_path)],
-            stdin=subprocess.PIPE,  # never written: it closes when this process dies
+
+    def __init__(self, environment: dict[str, str] | None = None) -> None:
+        """``environment`` adds variables to the worker's (e.g. its own
+        ``CUDA_VISIBLE_DEVICES``); fixed when it starts, before its cell is known."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "harness.execution.worker"],
+            stdin=subprocess.PIPE,  # the cell, then nothing: it closes when this process dies
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -90,34 +91,79 @@ def run_in_worker(
             },
         )
         with _running_workers_lock:
-            _running_workers.add(worker)
-        tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
-        reader = threading.Thread(target=_relay, args=(worker, report, tail), daemon=True)
-        reader.start()
+            _running_workers.add(self.process)
+        self.tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
+        self.report: LineReporter = lambda line: None  # until it has its cell
+        self.reader = threading.Thread(
+            target=_relay, args=(self.process, lambda line: self.report(line), self.tail),
+            daemon=True,
+        )  # fmt: skip
+        self.reader.start()
+
+    def run(self, spec: CellSpec, timeout: float | None, report: LineReporter) -> CellOutcome:
+        """Hand ``spec`` over and wait for its outcome; progress lines go to ``report`` as
+        they come. ``timeout`` and the outcome's wall time count from the hand-over.
+
+        Safe to call from several threads at once (each on its own worker), once per
+        worker. If the wait is interrupted (Ctrl-C), the worker is killed before the
+        interruption propagates: it never outlives its caller.
+        """
+        self.report = report
+        started = time.perf_counter()
         try:
-            _wait_for(worker, timeout)
-        except subprocess.TimeoutExpired:
-            _kill(worker)
-            reader.join(timeout=5)
-            return CellOutcome(
-                Status.TIMEOUT,
-                f"killed after the per-cell timeout of {timeout:g} s",
-                None,
-                {},
-                time.perf_counter() - started,
-            )
-        except BaseException:
-            _kill(worker)
-            raise
+            with tempfile.TemporaryDirectory(prefix="rnn-harness-cell-") as scratch:
+                result_path = Path(scratch, "result.json")
+                self._hand_over(spec, result_path)
+                try:
+                    _wait_for(self.process, timeout)
+                except subprocess.TimeoutExpired:
+                    self.kill()
+                    self.reader.join(timeout=5)
+                    return CellOutcome(
+                        Status.TIMEOUT,
+                        f"killed after the per-cell timeout of {timeout:g} s",
+                        None,
+                        {},
+                        time.perf_counter() - started,
+                    )
+                self.reader.join(timeout=5)
+                wall = time.perf_counter() - started
+                if result_path.exists():
+                    result = json.loads(result_path.read_text())
+                    return CellOutcome(**result, wall_seconds=wall)
+                reason = _death_reason(self.process.returncode, self.tail)
+                return CellOutcome(Status.CRASH, reason, None, {}, wall)
         finally:
-            with _running_workers_lock:
-                _running_workers.discard(worker)
-        reader.join(timeout=5)
-        wall = time.perf_counter() - started
-        if result_path.exists():
-            result = json.loads(result_path.read_text())
-            return CellOutcome(**result, wall_seconds=wall)
-        return CellOutcome(Status.CRASH, _death_reason(worker.returncode, tail), None, {}, wall)
+            self.kill()  # reaps it, and drops it from the register
+
+    def _hand_over(self, spec: CellSpec, result_path: Path) -> None:
+        """Write the cell and where its result goes as one JSON line; a worker that died
+        before it (a failed import) shows as its exit code."""
+        assert self.process.stdin is not None
+        line = json.dumps({"spec": json.loads(spec.to_json()), "result": str(result_path)})
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+
+    def kill(self) -> None:
+        """Kill the worker's whole process group (if it still runs) and reap it."""
+        _kill(self.process)
+        with _running_workers_lock:
+            _running_workers.discard(self.process)
+        with contextlib.suppress(OSError):  # a cell line it never read is dropped
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+
+
+def run_in_worker(
+    spec: CellSpec,
+    timeout: float | None,
+    report: LineReporter,
+    environment: dict[str, str] | None = None,
+) -> CellOutcome:
+    """Run ``spec`` in a fresh process started for it (see :class:`WorkerProcess`): its
+    timeout and wall time include the worker's start."""
+    return WorkerProcess(environment).run(spec, timeout, report)
 
 
 def _wait_for(worker: subprocess.Popen, timeout: float | None) -> None:
@@ -139,9 +185,10 @@ def kill_running_workers() -> None:
 
 
 def _kill(worker: subprocess.Popen) -> None:
-    """Kill the worker's whole process group and reap it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(worker.pid, signal.SIGKILL)
+    """Kill the worker's whole process group, unless it has been reaped, and reap it."""
+    if worker.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
 
 
@@ -247,19 +294,36 @@ def _death_reason(returncode: int, tail: collections.deque[str]) -> str:
     return how + (f"; last output: {' / '.join(last)}" if last else "")
 
 
-def main(spec_path: str, result_path: str) -> None:
-    threading.Thread(target=_die_with_parent, daemon=True).start()
-    spec = CellSpec.from_json(Path(spec_path).read_text())
+def main() -> None:
+    """The worker: import what every cell needs, then run the cell its parent sends."""
+    cells: queue.SimpleQueue[str] = queue.SimpleQueue()
+    threading.Thread(target=_serve_parent, args=(cells,), daemon=True).start()
+    import_training()
+    message = json.loads(cells.get())
+    spec = CellSpec.from_dict(message["spec"])
     result = train_cell(spec, lambda line: print(progress_message(line), flush=True))
-    Path(result_path).write_text(json.dumps(result, default=float))
+    Path(message["result"]).write_text(json.dumps(result, default=float))
 
 
-def _die_with_parent() -> None:
-    """Kill this worker's process group once the parent's end of stdin closes: a harness
-    killed by SIGKILL leaves no worker training on behind it."""
+def import_training() -> None:
+    """Import TensorFlow, Keras and the training stage, without starting TensorFlow's
+    runtime: its threads and devices can still be set once the cell is known."""
+    import harness.data.vectorize
+    import harness.plugin.manager
+    import harness.training.fit  # noqa: F401
+    from harness.execution import devices  # noqa: F401
+
+
+def _serve_parent(cells: queue.SimpleQueue[str]) -> None:
+    """Pass on the cell, the first line of stdin; then kill this worker's process group
+    once the parent's end of stdin closes, whether or not a cell came: a harness killed
+    by SIGKILL leaves no worker training, or waiting, behind it."""
+    line = sys.stdin.readline()
+    if line:
+        cells.put(line)
     sys.stdin.read()
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

@@ -310,8 +310,8 @@ def _header(board: Leaderboard) -> list[str]:
         f"- **Machine:** {escape(host['cpu'])}, {escape(host['cores'])} cores, "
         f"{escape(host['memory_gb'])} GiB" + (f"; GPUs: {escape(gpus)}" if gpus else "; no GPU"),
         f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
-        f"cell time, {run_wall_seconds(board.rows) / 60:.1f} minutes from start to finish; "
-        f"last finished {escape(newest['finished_at'])}",
+        f"cell time, {run_wall_seconds(board.rows) / 60:.1f} minutes from start to finish"
+        f"{_estimated(board.rows)}; last finished {escape(newest['finished_at'])}",
     ]
 
 
@@ -377,6 +377,19 @@ def run_wall_seconds(rows: list[ResultRow]) -> float:
         (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
         for started, finished in last_finished.items()
     )
+
+
+def _estimated(rows: list[ResultRow]) -> str:
+    """`` (estimated N before the first cell)``, when every run that wrote ``rows`` made an
+    estimate (its rows hold it, see harness/execution/cost.py); else nothing."""
+    estimates: dict[str, float | None] = {}
+    for row in rows:
+        estimate = row.get("estimate") or {}
+        estimates[row["run_started_at"]] = estimate.get("run_seconds")
+    if not estimates or None in estimates.values():
+        return ""
+    total = sum(value or 0.0 for value in estimates.values())
+    return f" (estimated {total / 60:.1f} before the first cell)"
 
 
 def training_summary(training: Mapping[str, Any]) -> str:

@@ -87,6 +87,7 @@ class ResultRow(TypedDict):
     command: str
     run_started_at: str
     finished_at: str
+    estimate: dict[str, float] | None  # before the run: this cell's and the run's seconds
 
 
 # What a row of an earlier schema lacks reads as these: a field added to the schema
@@ -113,6 +114,7 @@ ROW_DEFAULTS: dict[str, Any] = {
     "command": "unknown",
     "run_started_at": "1970-01-01T00:00:00+00:00",
     "finished_at": "1970-01-01T00:00:00+00:00",
+    "estimate": None,  # rows written before runs made an estimate
 }
 MEASUREMENT_DEFAULTS: dict[str, Any] = {
     "test_accuracy": None,
