@@ -254,3 +254,15 @@ def test_concurrent_processes_never_lose_a_row(tmp_path):
     assert [writer.wait(timeout=120) for writer in writers] == [0] * 4
     hashes = [row["config_hash"] for row in read_quietly(path)]
     assert sorted(hashes) == sorted(f"{n}-{i}" for n in range(4) for i in range(25))
+
+
+def test_a_row_without_an_estimate_is_not_of_an_older_schema(tmp_path):
+    """``estimate`` came after schema 2's other fields; a row without it loses nothing."""
+    path = tmp_path / "results.jsonl"
+    row = complete_row()
+    del row["estimate"]
+    append_row(path, row)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResultsWarning)
+        (read,) = read_rows(path)
+    assert read["estimate"] is None

@@ -23,6 +23,7 @@ from harness.errors import HarnessError
 from harness.results.schema import (
     FINISHED,
     MEASUREMENT_DEFAULTS,
+    OPTIONAL_FIELDS,
     ROW_DEFAULTS,
     SCHEMA_VERSION,
     Measurements,
@@ -109,7 +110,7 @@ def read_rows(path: Path) -> list[ResultRow]:
 
 def _complete(raw: dict[str, Any]) -> bool:
     measurements = raw.get("measurements")
-    return set(ResultRow.__annotations__) <= set(raw) and (
+    return set(ResultRow.__annotations__) - OPTIONAL_FIELDS <= set(raw) and (
         not isinstance(measurements, dict) or set(Measurements.__annotations__) <= set(measurements)
     )
 

@@ -116,6 +116,9 @@ ROW_DEFAULTS: dict[str, Any] = {
     "finished_at": "1970-01-01T00:00:00+00:00",
     "estimate": None,  # rows written before runs made an estimate
 }
+# Fields a row may lack and still be of the current schema: a writer before them left them
+# out, and nothing is lost (each reads as its default above).
+OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate"})
 MEASUREMENT_DEFAULTS: dict[str, Any] = {
     "test_accuracy": None,
     "test_macro_f1": None,
