@@ -34,7 +34,8 @@ from typing import Any
 import keras
 
 from harness.config import DataConfig, TrainingConfig
-from harness.data.vectorize import VectorizedData, prepare
+from harness.data.cache import VectorizedData
+from harness.data.vectorize import prepare
 from harness.plugin.manager import Registry, load_registry
 from harness.training.callbacks import weight_averaging
 from harness.training.fit import build_training_state, compiled_classifier
