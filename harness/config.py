@@ -82,11 +82,14 @@ class TrainingConfig:
     each, where the recurrent models memorise the training rows within a few epochs:
     word dropout 0.25 and embedding dropout 0.5 hold that back, and the weights are
     scored as their exponential moving average (momentum 0.98, about the last 50
-    steps), which is steadier than the last step's. Batch 128 keeps the CPUs busier
-    per step than the tutorial's 16; Adam at 5e-3 follows the larger batch. Patience 3:
-    with patience 2, the sample's leaderboard took 7.5 % less cell time, but 11 of its
-    54 cells stopped at an earlier epoch and scored 0.7 points less test accuracy on
-    average.
+    steps), which is steadier than the last step's. The average is updated every
+    ``ema_every`` steps with momentum ``ema_momentum ** ema_every``, the same horizon,
+    and brought up to the last step before each validation: a pass over every weight at
+    every step cost more than it gave (see :mod:`harness.training.optimizer`). Batch 128
+    keeps the CPUs busier per step than the tutorial's 16; Adam at 5e-3 follows the
+    larger batch. Patience 3: with patience 2, the sample's leaderboard took 7.5 % less
+    cell time, but 11 of its 54 cells stopped at an earlier epoch and scored 0.7 points
+    less test accuracy on average.
     """
 
     max_epochs: int = 30
@@ -97,6 +100,11 @@ class TrainingConfig:
     embedding_dropout: float = 0.5
     word_dropout: float = 0.25
     ema_momentum: float = 0.98
+    ema_every: int = 4  # steps between updates of the average, with momentum ema_momentum**4
+
+    def __post_init__(self) -> None:
+        if self.ema_every < 1:
+            raise HarnessError(f"--ema-every must be at least 1, not {self.ema_every}")
 
 
 @dataclass(frozen=True)
@@ -158,16 +166,22 @@ class CellSpec:
     device: DeviceConfig
     data: dict[str, Any]
     data_cache_path: str
-    plugin: dict[str, str] = field(default_factory=dict)
+    plugin: dict[str, str] = field(default_factory=dict)  # the architecture's plugin
     machine: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
+    padding_plugin: dict[str, str] = field(default_factory=dict)  # the padding strategy's
 
     @property
     def label(self) -> str:
         return f"{self.architecture} / {self.padding} / seed {self.seed}"
 
     def configuration(self) -> dict[str, Any]:
-        """What determines the result (not where the data is cached, nor the summary)."""
+        """What determines the result (not where the data is cached, nor the summary).
+
+        The plugins that contributed the architecture and the padding strategy are part of
+        it, with their distribution and version, so that a cell of a changed strategy is a
+        new cell (``none`` padded after the text until rnn-harness 0.2.0, before it since).
+        """
         config = dataclasses.asdict(self)
         config.pop("data_cache_path")
         config.pop("summary")

@@ -27,7 +27,7 @@ from harness.model.architecture import NAME_PATTERN, Architecture
 from harness.model.classifier import ModelShape, build_classifier
 
 TINY_SHAPE = ModelShape(vocabulary_size=40, num_classes=3, embedding_dim=8)
-# Right-padded like every harness batch: two full rows, one with trailing pads.
+# Right-padded like every masked harness batch: two full rows, one with trailing pads.
 TINY_BATCH = np.array([[5, 6, 7, 8], [9, 3, 0, 0], [2, 4, 11, 0]], dtype="int32")
 TINY_LABELS = np.array([0, 1, 2], dtype="int32")
 # Rows of different lengths for a padding strategy; each row's label is its index.
@@ -80,7 +80,9 @@ def check_padding_strategy(strategy: PaddingStrategy, batch_size: int = 2) -> No
 
     Checks the name, summary and ``masks``; then, in a fixed order and shuffled, that the
     batches hold every row exactly once with its own label, at most ``batch_size`` rows
-    each, every row right-padded with token id 0, and that a seed repeats its order.
+    each, every row padded with token id 0 on one side (after the text when the strategy
+    masks, as cuDNN requires; before or after it otherwise), and that a seed repeats its
+    order.
     """
     assert NAME_PATTERN.match(strategy.name), f"bad name {strategy.name!r}"
     assert strategy.summary.strip() and "\n" not in strategy.summary.strip(), "bad summary"
@@ -111,12 +113,20 @@ def _rows_in_batches(
         assert len(labels) <= batch_size, f"{strategy.name}: a batch of {len(labels)} rows"
         for padded, label in zip(token_ids, labels, strict=True):
             row = TINY_ROWS[int(label)]
-            assert list(padded[: len(row)]) == row and not padded[len(row) :].any(), (
-                f"{strategy.name}: row {row} (label {label}) batched as {list(padded)}, "
-                "not right-padded with 0"
+            assert _padded_after(padded, row) or (
+                not strategy.masks and _padded_after(padded[::-1], row[::-1])
+            ), f"{strategy.name}: row {row} (label {label}) batched as {list(padded)}, " + (
+                "not padded with 0 after the text (a masked batch must be)"
+                if strategy.masks
+                else "not padded with 0 on one side"
             )
             order.append(int(label))
     return order
+
+
+def _padded_after(padded: np.ndarray, row: list[int]) -> bool:
+    """Whether ``padded`` is ``row`` followed by nothing but pads (token id 0)."""
+    return list(padded[: len(row)]) == list(row) and not padded[len(row) :].any()
 
 
 def check_data_source(

@@ -1,5 +1,7 @@
-"""The one hashing helper names cells exactly as before: finished cells of the committed
-results stay finished, so re-running the leaderboard's command resumes instead of re-running."""
+"""The one hashing helper names cells exactly as the configuration of each row's own version
+did (rnn-harness 0.1.0 for the committed results): a changed helper would re-run finished cells.
+(Cells of 0.1.0 do not resume under 0.2.0, whose `none` pads before the text: see
+test_cell_identity.py.)"""
 
 import dataclasses
 import json

@@ -219,3 +219,16 @@ def test_schema_1_rows_read_from_a_file_take_the_fallback_and_say_why(tmp_path):
     assert board.fallback_reason == (
         "2 of 2 runs carry no test predictions: their rows predate schema 2"
     )
+
+
+def test_the_committed_leaderboard_renders_again_from_the_committed_results():
+    """Byte for byte: what the board says about rows of an earlier version does not change."""
+    import warnings
+    from pathlib import Path
+
+    reports = Path(__file__).resolve().parent.parent / "reports"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResultsWarning)  # rows of rnn-harness 0.1.0
+        rows = read_rows(reports / "results.jsonl")
+    board = render(Leaderboard.from_rows(rows), "leaderboard.png")
+    assert board == (reports / "leaderboard.md").read_text(encoding="utf-8")

@@ -1,4 +1,6 @@
-"""Padding strategies: right padding, masks, bucket boundaries and exact padded shares."""
+"""Padding strategies: where the pads go, masks, bucket boundaries and exact padded shares."""
+
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -34,10 +36,33 @@ def batches_of(strategy, rows, batch_size=2, training_lengths=None, shuffle_seed
     return dataset, [tokens.tolist() for tokens, _ in dataset.as_numpy_iterator()]
 
 
-@pytest.mark.parametrize("strategy", [NO_PADDING_MASK, MASK])
-def test_pad_to_longest_in_batch_pads_on_the_right(strategy):
-    _, batches = batches_of(strategy, ROWS)
+def test_mask_pads_each_batch_after_the_text():
+    _, batches = batches_of(MASK, ROWS)
     assert batches == [[[7, 0, 0], [4, 5, 6]], [[8, 9, 0, 0], [2, 3, 4, 5]]]
+
+
+def test_none_pads_each_batch_before_the_text_which_keeps_its_order():
+    """Unmasked, a recurrent model's last state must follow the text's last word."""
+    _, batches = batches_of(NO_PADDING_MASK, ROWS)
+    assert batches == [[[0, 0, 7], [4, 5, 6]], [[0, 0, 8, 9], [2, 3, 4, 5]]]
+
+
+def test_none_pads_shuffled_batches_before_the_text_too():
+    rows = [[k + 1, k + 2, k + 3][: k % 3 + 1] for k in range(12)]
+    _, batches = batches_of(NO_PADDING_MASK, rows, batch_size=4, shuffle_seed=5)
+    fed = [[t for t in row if t] for batch in batches for row in batch]
+    assert sorted(fed) == sorted(rows)
+    for batch in batches:
+        for row in batch:
+            pads = len(row) - np.count_nonzero(row)
+            assert not any(row[:pads]) and all(row[pads:]), row
+
+
+def test_a_masking_strategy_cannot_pad_before_the_text():
+    from harness.batching.padding import PadToLongestInBatch
+
+    with pytest.raises(ValueError, match="masked batch must be padded after the text"):
+        PadToLongestInBatch("left-mask", "pads first and masks", masks=True, pads_before_text=True)
 
 
 def test_padded_share_by_hand():
@@ -77,7 +102,7 @@ def test_shuffled_batches_hold_every_row_once_and_change_between_epochs():
     for strategy in (NO_PADDING_MASK, BUCKET):
         dataset, first = batches_of(strategy, rows, batch_size=4, shuffle_seed=7)
         second = [tokens.tolist() for tokens, _ in dataset.as_numpy_iterator()]
-        fed = sorted(row[0] for batch in first for row in batch)
+        fed = sorted(max(row) for batch in first for row in batch)
         assert fed == list(range(1, 41)), strategy.name
         assert first != second, strategy.name
 
@@ -122,29 +147,48 @@ def test_built_in_strategies_keep_the_contract(name, padding_strategy_contract):
     padding_strategy_contract(load_registry().padding_strategy(name).item)
 
 
-def test_a_left_padding_strategy_breaks_the_contract():
-    from dataclasses import dataclass
+@dataclass(frozen=True)
+class LeftPadding:
+    """A third party's strategy that pads before the text, masked or not."""
 
-    from harness.batching.padding import MASK
+    name: str = "left"
+    summary: str = "pads before the text"
+    masks: bool = True
+
+    def batches(self, split, batch_size, *, training_lengths, shuffle_seed=None):
+        reversed_rows = VectorizedSplit(
+            np.concatenate([row[::-1] for row in split.rows()]), split.lengths, split.labels
+        )
+        batches = MASK.batches(
+            reversed_rows, batch_size, training_lengths=training_lengths, shuffle_seed=shuffle_seed
+        )
+        return batches.map(lambda ids, labels: (ids[:, ::-1], labels))
+
+
+def test_a_masking_strategy_that_pads_before_the_text_breaks_the_contract():
+    """The fused cuDNN kernels refuse a mask that is not right-padded."""
     from harness.testing import check_padding_strategy
 
+    with pytest.raises(AssertionError, match="not padded with 0 after the text"):
+        check_padding_strategy(LeftPadding(masks=True))
+
+
+def test_an_unmasked_strategy_may_pad_before_the_text_but_not_inside_it():
+    import tensorflow as tf
+
+    from harness.testing import check_padding_strategy
+
+    check_padding_strategy(LeftPadding(masks=False))
+
     @dataclass(frozen=True)
-    class LeftPadding:
-        name: str = "left"
-        summary: str = "pads on the left, which the fused kernels refuse"
-        masks: bool = True
+    class PadsInTheMiddle(LeftPadding):
+        masks: bool = False
 
         def batches(self, split, batch_size, *, training_lengths, shuffle_seed=None):
-            reversed_rows = VectorizedSplit(
-                np.concatenate([row[::-1] for row in split.rows()]), split.lengths, split.labels
-            )
             batches = MASK.batches(
-                reversed_rows,
-                batch_size,
-                training_lengths=training_lengths,
-                shuffle_seed=shuffle_seed,
+                split, batch_size, training_lengths=training_lengths, shuffle_seed=shuffle_seed
             )
-            return batches.map(lambda ids, labels: (ids[:, ::-1], labels))
+            return batches.map(lambda ids, labels: (tf.roll(ids, 1, axis=1), labels))  # 3,2,4,11
 
-    with pytest.raises(AssertionError, match="not right-padded with 0"):
-        check_padding_strategy(LeftPadding())
+    with pytest.raises(AssertionError, match="not padded with 0 on one side"):
+        check_padding_strategy(PadsInTheMiddle())

@@ -56,6 +56,7 @@ def complete_row(config_hash: str = "h0", reason: str | None = None) -> dict:
         "seed": 0,
         "params": {"units": 8},
         "plugin": {"name": "lstm", "distribution": "rnn-harness", "version": "0.1.0"},
+        "padding_plugin": {"name": "core", "distribution": "rnn-harness", "version": "0.1.0"},
         "summary": "One LSTM layer.",
         "training": training,
         "data": data,

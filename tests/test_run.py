@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+import harness
 from harness.config import DataConfig, DeviceConfig, RunOptions, TrainingConfig
 from harness.data.vectorize import prepare
 from harness.execution.local import LocalExecutor, prestarts
@@ -109,6 +110,9 @@ def test_end_to_end_rows_leaderboard_and_resume(harness_run):
         assert row["host"]["cores"] >= 1
         assert row["device"]["threads_used"] == 1  # set before the data's vectorisation
         assert row["data"]["rows"] == {"train": 144, "validation": 16, "test": 40}
+        assert row["padding_plugin"] == {
+            "name": "core", "distribution": "rnn-harness", "version": harness.__version__
+        }  # fmt: skip
     bucket = [r for r in rows if r["padding"] == "bucket"]
     none = [r for r in rows if r["padding"] == "none"]
     assert max(r["measurements"]["padded_share"] for r in bucket) < min(

@@ -1,13 +1,21 @@
 """Padding strategies: how vectorised rows of different lengths become batches.
 
-Every strategy pads on the right with token id 0 (the fused cuDNN kernels of
-LSTM and GRU on a GPU require right padding) and returns a ``tf.data`` pipeline
-of ``(token_ids, labels)`` batches. The core's three strategies are contributed
+Every strategy pads with token id 0 and returns a ``tf.data`` pipeline of
+``(token_ids, labels)`` batches. The core's three strategies are contributed
 through the same hook as a third party's (:func:`harness_padding_strategies`).
 
-- ``none``: pad each batch to its longest row; the model sees the pads.
-- ``mask``: pad each batch to its longest row; the embedding masks the pads.
-- ``bucket``: group rows of similar length, then pad and mask.
+- ``none``: pad each batch to its longest row, *before* the text; the model sees
+  the pads. Unmasked, a recurrent model then reads the pads first and the text last,
+  so its last state follows the text's last word (Keras's own ``pad_sequences`` pads
+  before the text by default for this reason). Padded after the text, as before
+  rnn-harness 0.2.0, a one-way RNN's last state had read every pad after its row's
+  last word, and the simple RNN, GRU and LSTM sat at chance for many epochs.
+- ``mask``: pad each batch to its longest row, after the text; the embedding masks
+  the pads.
+- ``bucket``: group rows of similar length, then pad after the text and mask.
+
+A strategy that masks pads after the text: the fused cuDNN kernels of LSTM and GRU
+on a GPU accept a mask only when it is right-padded.
 
 Timing note: the pipelines turn tf.data autotuning off and prefetch a fixed
 number of batches. With autotuning on, ``fit()`` on a small CPU sometimes stalls
@@ -70,11 +78,21 @@ class PaddingStrategy(Protocol):
 
 @dataclass(frozen=True)
 class PadToLongestInBatch:
-    """Consecutive rows form a batch, padded on the right to its longest row."""
+    """Consecutive rows form a batch, padded to its longest row: after the text, or before
+    it with ``pads_before_text`` (which a masking strategy cannot have: see the module).
+
+    Padding before the text reverses each row once (cached), pads the batch after it,
+    and reverses the batch along time: the text comes last, in its own order.
+    """
 
     name: str
     summary: str
     masks: bool
+    pads_before_text: bool = False
+
+    def __post_init__(self) -> None:
+        if self.masks and self.pads_before_text:
+            raise ValueError(f"{self.name}: a masked batch must be padded after the text")
 
     def batches(
         self,
@@ -84,8 +102,13 @@ class PadToLongestInBatch:
         training_lengths: np.ndarray,
         shuffle_seed: int | None = None,
     ) -> tf.data.Dataset:
-        rows = _rows(split, shuffle_seed)
-        return _finish(rows.padded_batch(batch_size), shuffled=shuffle_seed is not None)
+        import tensorflow as tf
+
+        rows = _rows(split, shuffle_seed, reversed_rows=self.pads_before_text)
+        batched = rows.padded_batch(batch_size)
+        if self.pads_before_text:
+            batched = batched.map(lambda token_ids, labels: (tf.reverse(token_ids, [1]), labels))
+        return _finish(batched, shuffled=shuffle_seed is not None)
 
 
 @dataclass(frozen=True)
@@ -98,7 +121,9 @@ class BucketByLength:
     """
 
     name: str = "bucket"
-    summary: str = "group rows of similar length, then pad each batch to its longest and mask"
+    summary: str = (
+        "group rows of similar length, then pad each batch to its longest, after the text, and mask"
+    )
     masks: bool = True
 
     def batches(
@@ -141,14 +166,22 @@ def padded_share(batches: tf.data.Dataset) -> float:
     return padding / total if total else 0.0
 
 
-def _rows(split: VectorizedSplit, shuffle_seed: int | None) -> tf.data.Dataset:
+def _rows(
+    split: VectorizedSplit, shuffle_seed: int | None, *, reversed_rows: bool = False
+) -> tf.data.Dataset:
+    """The rows of ``split`` (each reversed with ``reversed_rows``), cached, then shuffled."""
     import tensorflow as tf
 
     token_ids = tf.constant(split.token_ids)
     starts = np.concatenate([[0], np.cumsum(split.lengths)[:-1]]).astype("int64")
+
+    def row(start: tf.Tensor, length: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        tokens = token_ids[start : start + length]
+        return (tf.reverse(tokens, [0]) if reversed_rows else tokens), label
+
     rows = (
         tf.data.Dataset.from_tensor_slices((starts, split.lengths.astype("int64"), split.labels))
-        .map(lambda start, length, label: (token_ids[start : start + length], label))
+        .map(row)
         .cache()
     )
     if shuffle_seed is not None:
@@ -168,11 +201,14 @@ def _finish(batched: tf.data.Dataset, *, shuffled: bool) -> tf.data.Dataset:
 
 
 NO_PADDING_MASK = PadToLongestInBatch(
-    name="none", summary="pad each batch to its longest row; the model sees the pads", masks=False
+    name="none",
+    summary="pad each batch to its longest row, before the text; the model sees the pads",
+    masks=False,
+    pads_before_text=True,
 )
 MASK = PadToLongestInBatch(
     name="mask",
-    summary="pad each batch to its longest row; the embedding masks the pads",
+    summary="pad each batch to its longest row, after the text; the embedding masks the pads",
     masks=True,
 )
 BUCKET = BucketByLength()

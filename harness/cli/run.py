@@ -69,6 +69,11 @@ from harness.results.schema import FINISHED, Status
     TrainingConfig.ema_momentum,
     "Score the exponential moving average of the weights (0: the last weights).",
 )
+@count_option(
+    "--ema-every",
+    default=TrainingConfig.ema_every,
+    help="Steps between updates of the average (momentum ** N; 1: every step).",
+)
 @click.option(
     "--data",
     "source",

@@ -17,6 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from harness import __version__
 from harness.config import (
     CellSpec,
     DeviceConfig,
@@ -39,7 +40,7 @@ from harness.execution.preflight import check_output_directory, gpus_visible
 from harness.execution.worker import CellOutcome
 from harness.hashing import COMPARISON_KEY_LENGTH, digest
 from harness.model.architecture import parse_overrides
-from harness.plugin.manager import Registry, load_registry
+from harness.plugin.manager import PluginSource, Registry, load_registry
 from harness.results.log import RESULTS_FILE, append_row, finished_configs, read_rows
 from harness.results.schema import SCHEMA_VERSION, ResultRow
 
@@ -89,13 +90,9 @@ def plan_cells(
     """
     cells = []
     for name, params in selection.params.items():
-        source = registry.architecture(name).source
-        plugin = {
-            "name": source.name,
-            "distribution": source.distribution,
-            "version": source.version,
-        }
+        plugin = _described(registry.architecture(name).source)
         for padding in selection.paddings:
+            padding_plugin = _described(registry.padding_strategy(padding).source)
             for seed in range(options.seeds):
                 cells.append(
                     CellSpec(
@@ -110,9 +107,15 @@ def plan_cells(
                         plugin=plugin,
                         machine=machine,
                         summary=registry.architecture(name).item.summary,
+                        padding_plugin=padding_plugin,
                     )
                 )
     return cells
+
+
+def _described(source: PluginSource) -> dict[str, str]:
+    """A plugin as a cell's configuration records it."""
+    return {"name": source.name, "distribution": source.distribution, "version": source.version}
 
 
 def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
@@ -234,6 +237,7 @@ def result_row(
         "seed": cell.seed,
         "params": cell.params,
         "plugin": cell.plugin,
+        "padding_plugin": cell.padding_plugin,
         "summary": cell.summary,
         "training": cell.configuration()["training"],
         "data": cell.data,
@@ -252,10 +256,16 @@ def result_row(
 
 
 def comparison_key(cell: CellSpec) -> str:
-    """Cells with the same key are comparable: same data, training, device and machine."""
+    """Cells with the same key are comparable: same data, training, device and machine, and
+    the same version of rnn-harness, whose core builds every model's frame, trains it and
+    batches it under the built-in padding strategies.
+
+    Rows written before the version was part of the key (rnn-harness 0.1.0, whose ``none``
+    padded after the text) never share a key with later rows, so no board pools them.
+    """
     config = cell.configuration()
     shared = {key: config[key] for key in ("data", "training", "device", "machine")}
-    return digest(shared, COMPARISON_KEY_LENGTH)
+    return digest({**shared, "rnn-harness": __version__}, COMPARISON_KEY_LENGTH)
 
 
 def _summary(cell: CellSpec, outcome: CellOutcome) -> str:

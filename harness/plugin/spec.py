@@ -7,7 +7,7 @@ run, when the registry loads; each plugin's answer is collected separately, so a
 plugin that raises is reported as failed and the other plugins still load.
 
 What the core owns, so that all plugins are scored on equal terms: the input (a
-batch of right-padded token ids), the embedding layer (its size, and
+batch of token ids padded by the padding strategy), the embedding layer (its size, and
 ``mask_zero`` according to the padding strategy) and the classification head
 (one softmax unit per class). A plugin owns the sequence encoder between them.
 """
@@ -86,5 +86,8 @@ def harness_padding_strategies() -> list[PaddingStrategy]:
     :returns: a list of objects that follow :class:`harness.batching.padding.PaddingStrategy`:
         a unique ``name``, a one-line ``summary``, ``masks`` (whether the
         embedding masks padding), and ``batches(split, batch_size, ...)`` that
-        turns a vectorised split into a batched, right-padded ``tf.data`` pipeline.
+        turns a vectorised split into a batched, padded ``tf.data`` pipeline: padded
+        after the text when the strategy masks (the fused cuDNN kernels require it),
+        before or after it otherwise. A cell records the strategy's plugin and its
+        version, so that a changed strategy needs a new version to make new cells.
     """

@@ -207,8 +207,8 @@ def _paired_statistics(
 
 def differing_settings(baseline: Side, candidate: Side) -> list[tuple[str, str, str]]:
     """(setting, baseline's value, candidate's value) for each setting that differs."""
-    both = {row["architecture"] for row in baseline.rows} & {
-        row["architecture"] for row in candidate.rows
+    both = {(row["architecture"], row["padding"]) for row in baseline.rows} & {
+        (row["architecture"], row["padding"]) for row in candidate.rows
     }
     a, b = _settings(baseline.rows, both), _settings(candidate.rows, both)
     return [
@@ -218,15 +218,19 @@ def differing_settings(baseline: Side, candidate: Side) -> list[tuple[str, str, 
     ]
 
 
-def _settings(rows: list[ResultRow], architectures: set[str]) -> dict[str, str]:
-    """The newest row's settings, and the hyperparameters and plugin of ``architectures``."""
+def _settings(rows: list[ResultRow], cells: set[Cell]) -> dict[str, str]:
+    """The newest row's settings, and the hyperparameters and plugins of ``cells``: the
+    plugin of each architecture and of each padding strategy."""
     newest = rows[-1]
     settings = _flatten({key: newest.get(key) for key in SETTINGS})
     settings["command"] = newest["command"]
-    for row in (row for row in rows if row["architecture"] in architectures):
+    for row in (row for row in rows if (row["architecture"], row["padding"]) in cells):
         settings |= _flatten({f"params[{row['architecture']}]": row["params"]})
-        plugin = row["plugin"]
+        plugin, padding_plugin = row["plugin"], row["padding_plugin"]
         settings[f"plugin[{row['architecture']}]"] = f"{plugin['distribution']} {plugin['version']}"
+        settings[f"padding plugin[{row['padding']}]"] = (
+            f"{padding_plugin['distribution']} {padding_plugin['version']}"
+        )
     return {k: v for k, v in settings.items() if k not in LEFT_OUT_OF_SETTINGS}
 
 

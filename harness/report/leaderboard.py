@@ -405,11 +405,13 @@ def training_summary(training: Mapping[str, Any]) -> str:
             ("ema_momentum", 0),
         )
     }
+    every = training.get("ema_every", 1)  # rows before it: every step
     return (
         f"batch {setting['batch_size']}, Adam lr {setting['learning_rate']}, "
         f"embedding {setting['embedding_dim']} (dropout {setting['embedding_dropout']}), "
         f"word dropout {setting['word_dropout']}, weights averaged with momentum "
         f"{setting['ema_momentum']}"
+        + (f" a step, updated every {escape(every)} steps" if every != 1 else "")
     )
 
 

@@ -74,6 +74,7 @@ class ResultRow(TypedDict):
     seed: int
     params: dict[str, Any]
     plugin: dict[str, str]
+    padding_plugin: dict[str, str]
     summary: str
     training: dict[str, Any]
     data: dict[str, Any]
@@ -101,6 +102,7 @@ ROW_DEFAULTS: dict[str, Any] = {
     "seed": -1,
     "params": {},
     "plugin": {"name": "unknown", "distribution": "unknown", "version": "unknown"},
+    "padding_plugin": {"name": "unknown", "distribution": "unknown", "version": "unknown"},
     "summary": "",
     "training": {},
     "data": {"source": "unknown", "rows": {}},

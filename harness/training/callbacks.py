@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import keras
 
 from harness.config import TrainingConfig
-
-if TYPE_CHECKING:
-    pass
-
+from harness.training.optimizer import FusedAdam
 
 EpochReporter = Callable[[str], None]
 
@@ -45,8 +41,28 @@ class EarlyStoppingAboveChance(keras.callbacks.EarlyStopping):
 
 def weight_averaging(training: TrainingConfig) -> list[keras.callbacks.Callback]:
     """Callbacks that put the averaged weights in the model for validation and at each
-    epoch's end (so that early stopping keeps and restores them); none without averaging."""
-    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if training.ema_momentum else []
+    epoch's end (so that early stopping keeps and restores them), the average first brought
+    up to the last step; none without averaging."""
+    if not training.ema_momentum:
+        return []
+    return [AverageCaughtUp(), keras.callbacks.SwapEMAWeights(swap_on_epoch=True)]
+
+
+class AverageCaughtUp(keras.callbacks.Callback):
+    """Brings a :class:`FusedAdam`'s weight average, updated every few steps, up to the last
+    step before each validation and at each epoch's end: before ``SwapEMAWeights`` (next in
+    the callback list) swaps it into the model, and while the model holds the trained weights."""
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._catch_up()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        if isinstance(optimizer, FusedAdam):
+            optimizer.catch_up_average()
 
 
 class EpochTimer(keras.callbacks.Callback):

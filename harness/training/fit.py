@@ -36,6 +36,7 @@ from harness.training.metrics import (
     peak_gpu_memory_mb,
     peak_host_memory_mb,
 )
+from harness.training.optimizer import FusedAdam
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -162,22 +163,31 @@ def compiled_classifier(
     training: TrainingConfig,
     mask: bool,
 ) -> keras.Model:
-    """The cell's classifier for ``data``, compiled with Adam and sparse cross-entropy, its
-    training state built (see :func:`build_training_state`).
+    """The cell's classifier for ``data``, compiled with Adam (:class:`FusedAdam`, Keras's
+    arithmetic in one pass per variable) and sparse cross-entropy, its training state built
+    (see :func:`build_training_state`).
 
     With ``training.ema_momentum`` the optimiser keeps an exponential moving average of
-    the weights; fit it with the callbacks of :func:`weight_averaging`.
+    the weights, updated every ``training.ema_every`` steps; fit it with the callbacks of
+    :func:`weight_averaging`.
     """
     shape = ModelShape(
         len(data.vocabulary), len(data.class_names), training.embedding_dim,
         training.embedding_dropout, training.word_dropout,
     )  # fmt: skip
     model = build_classifier(architecture, params, shape, mask=mask)
-    averaging = {"use_ema": True, "ema_momentum": training.ema_momentum}
+    optimizer = (
+        FusedAdam(
+            training.learning_rate,
+            use_ema=True,
+            ema_momentum=training.ema_momentum,
+            ema_every=training.ema_every,
+        )
+        if training.ema_momentum
+        else FusedAdam(training.learning_rate)
+    )
     model.compile(
-        optimizer=keras.optimizers.Adam(
-            training.learning_rate, **(averaging if training.ema_momentum else {})
-        ),
+        optimizer=optimizer,
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
