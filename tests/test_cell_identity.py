@@ -25,8 +25,10 @@ CORE = {"name": "core", "distribution": "rnn-harness", "version": harness.__vers
 
 
 def old_rows(padding: str | None = None) -> list[dict]:
+    """The committed rows of rnn-harness 0.1.0 (before a row recorded its padding plugin)."""
     rows = [json.loads(line) for line in COMMITTED_RESULTS.read_text().splitlines() if line]
-    return [row for row in rows if padding in (None, row["padding"])]
+    old = [row for row in rows if "padding_plugin" not in row]
+    return [row for row in old if padding in (None, row["padding"])]
 
 
 def todays_cell(row: dict, **training: object) -> CellSpec:

@@ -17,7 +17,7 @@ DEVICE_SETTINGS = [field.name for field in dataclasses.fields(DeviceConfig)]
 def configuration_of(row: dict) -> dict:
     """A cell's configuration as ``CellSpec.configuration`` gives it, rebuilt from its row."""
     host = row["host"]
-    return {
+    configuration = {
         "architecture": row["architecture"],
         "params": row["params"],
         "padding": row["padding"],
@@ -32,6 +32,17 @@ def configuration_of(row: dict) -> dict:
             "gpus": [gpu["name"] for gpu in host["gpus"]],
         },
     }
+    if "padding_plugin" in row:  # rnn-harness 0.2.0 and later
+        configuration["padding_plugin"] = row["padding_plugin"]
+    return configuration
+
+
+def comparison_of(row: dict, configuration: dict) -> dict:
+    """What a row's comparison key digests: since rnn-harness 0.2.0, also its version."""
+    shared = {key: configuration[key] for key in ("data", "training", "device", "machine")}
+    if "padding_plugin" in row:
+        shared["rnn-harness"] = row["versions"]["rnn-harness"]
+    return shared
 
 
 def test_committed_rows_keep_their_config_hashes_and_comparison_keys():
@@ -40,5 +51,4 @@ def test_committed_rows_keep_their_config_hashes_and_comparison_keys():
     for row in rows:
         configuration = configuration_of(row)
         assert digest(configuration, CONFIG_HASH_LENGTH) == row["config_hash"]
-        shared = {key: configuration[key] for key in ("data", "training", "device", "machine")}
-        assert digest(shared, COMPARISON_KEY_LENGTH) == row["comparison"]
+        assert digest(comparison_of(row, configuration), COMPARISON_KEY_LENGTH) == row["comparison"]

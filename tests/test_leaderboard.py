@@ -32,6 +32,7 @@ def row(architecture, padding, seed, accuracy, status="done", reason=None, compa
         "seed": seed,
         "params": {"units": 8},
         "plugin": {"name": architecture, "distribution": "rnn-harness", "version": "0.1.0"},
+        "padding_plugin": {"name": "core", "distribution": "rnn-harness", "version": "0.2.0"},
         "summary": "A model.",
         "training": {
             "batch_size": 64,
