@@ -68,11 +68,12 @@ def compare_runs(baseline: str, new: str) -> dict[str, Any]:
             }
         )
     slots = _slots(after.rows)
-    in_matrix_order = sorted(after.rows, key=lambda row: (row["architecture"], row["padding"],
-                                                          row["seed"]))  # fmt: skip
+    in_matrix_order = sorted(
+        after.rows, key=lambda row: (row["architecture"], row["padding"], row["seed"])
+    )
     durations = [row["cell_wall_seconds"] for row in in_matrix_order]
-    estimated = [row for row in in_matrix_order if row.get("estimate")]
-    in_run_order = sorted(estimated, key=lambda row: -row["estimate"]["cell_seconds"])
+    estimated = with_estimates(in_matrix_order)
+    in_run_order = sorted(estimated, key=lambda pair: -pair[1]["cell_seconds"])
     return {
         "baseline": _describe(baseline, before.rows),
         "new": _describe(new, after.rows),
@@ -83,7 +84,7 @@ def compare_runs(baseline: str, new: str) -> dict[str, Any]:
             "cells": len(durations),
             "matrix_order_seconds": makespan(durations, slots),
             "run_order_seconds": (
-                makespan([row["cell_wall_seconds"] for row in in_run_order], slots)
+                makespan([row["cell_wall_seconds"] for row, _ in in_run_order], slots)
                 if len(in_run_order) == len(durations)
                 else None
             ),
@@ -129,18 +130,26 @@ def makespan(durations: Iterable[float], slots: int) -> float:
     return max(free)
 
 
-def estimate_accuracy(rows: list[ResultRow]) -> dict[str, Any] | None:
-    """How the estimates ``rows`` recorded before their run (its wall time, each cell's time)
-    compare with what was measured; None when no row holds one."""
-    if not rows:
+def with_estimates(rows: Iterable[ResultRow]) -> list[tuple[ResultRow, dict[str, float]]]:
+    """Each row that holds the estimate its run made before it started, with that estimate."""
+    return [(row, estimate) for row in rows if (estimate := row.get("estimate"))]
+
+
+def estimate_accuracy(
+    estimated: list[tuple[ResultRow, dict[str, float]]],
+) -> dict[str, Any] | None:
+    """How the estimates made before a run (its wall time, each cell's time) compare with
+    what was measured; None without any."""
+    if not estimated:
         return None
-    runs = {row["run_started_at"]: row["estimate"]["run_seconds"] for row in rows}
-    ratios = [row["cell_wall_seconds"] / row["estimate"]["cell_seconds"] for row in rows]
+    rows = [row for row, _ in estimated]
+    runs = {row["run_started_at"]: estimate["run_seconds"] for row, estimate in estimated}
+    ratios = [row["cell_wall_seconds"] / estimate["cell_seconds"] for row, estimate in estimated]
     return {
         "run_seconds": sum(runs.values()),
         "wall_seconds": wall_seconds(rows),
         "cells": len(rows),
-        "cell_seconds_estimated": sum(row["estimate"]["cell_seconds"] for row in rows),
+        "cell_seconds_estimated": sum(estimate["cell_seconds"] for _, estimate in estimated),
         "cell_seconds_measured": sum(row["cell_wall_seconds"] for row in rows),
         "median_measured_over_estimated": statistics.median(ratios),
         "cells_within_factor": sum(1 / CLOSE_FACTOR <= ratio <= CLOSE_FACTOR for ratio in ratios),

@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cost_growth
 import matrix_speedup
+import worker_prestart
 from tutorial_recipe import TUTORIAL_BATCH_SIZE, tutorial_dataset, tutorial_model
 
 from harness.batching.padding import padded_share
@@ -65,6 +66,7 @@ from harness.config import (
 from harness.data.loading import load_dataset
 from harness.data.vectorize import VectorizedData, prepare, source_options
 from harness.execution import environment
+from harness.execution.local import prestarts
 from harness.execution.runner import run
 from harness.execution.worker import run_in_process, run_in_worker
 from harness.plugin.manager import Registry, load_registry
@@ -183,7 +185,7 @@ def overhead(data, registry, training: TrainingConfig, cache_path: str) -> dict:
         padding=padding,
         seed=0,
         training=replace(training, max_epochs=epochs, patience=epochs),
-        device=DeviceConfig(),
+        device=DeviceConfig(parallel_cells=1),
         data=data.describe(),
         data_cache_path=cache_path,
     )
@@ -359,6 +361,7 @@ def render(results: dict) -> str:
         ("overhead", lambda o: _render_overhead(o, results.get("determinism"))),
         ("padding", lambda rows: _render_padding(rows, results["training"]["batch_size"])),
         ("side_by_side", _render_side_by_side),
+        ("prestart", _render_prestart),
         ("matrix", matrix_speedup.render_section),
         ("growth", cost_growth.render_section),
         ("ray", _render_ray),
@@ -500,6 +503,32 @@ def _render_side_by_side(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _render_prestart(rows: list[dict]) -> list[str]:
+    first = rows[0]
+    lines = [
+        "",
+        "## Prestarted workers",
+        "",
+        f"`benchmarks/worker_prestart.py`: {first['cells']} one-epoch `{first['architecture']}` "
+        f"/ `{first['padding']}` cells on {first['train_rows']} training rows, so that a "
+        "worker's fixed cost (a fresh interpreter importing TensorFlow) is a large part of "
+        "each; each slot's next worker started while its cell trains (a spare) against started "
+        f"when its cell does, {first['repeats']} passes each way, alternating which goes first. "
+        "Wall time of each pass:",
+        "",
+        "| cells at a time | without spares, s | with spares, s | speed-up | saved per cell, s "
+        "| spares by default |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['jobs']} | {', '.join(f'{s:.1f}' for s in row['off_seconds'])} | "
+            f"{', '.join(f'{s:.1f}' for s in row['on_seconds'])} | {row['ratio']:.2f}x | "
+            f"{row['seconds_saved_per_cell']:+.1f} | {'yes' if row['default'] else 'no'} |"
+        )
+    return lines
+
+
 def _render_ray(ray: dict) -> list[str]:
     fixed, side, copies = ray["fixed_cost"], ray["side_by_side"], ray["copies"]
     local, on_ray = side["local_jobs_2"], side["ray_2_cpus"]
@@ -561,6 +590,25 @@ def ray_section(bench: Bench) -> dict:
     }
 
 
+PRESTART_ROWS = 500  # small cells: a worker's fixed cost is a large part of each
+PRESTART_JOBS = (1, 2)
+
+
+def prestart_section(bench: Bench) -> list[dict]:
+    """Spares against none (benchmarks/worker_prestart.py) one and two cells at a time, and
+    whether the harness starts spares there by default."""
+    cores = environment.host()["cores"] or 1
+    return [
+        worker_prestart.prestart_gain(
+            replace(bench.data.config, max_train=PRESTART_ROWS),
+            jobs=jobs,
+            cache_dir=bench.data.cache_path.parent,
+        )
+        | {"default": prestarts(DeviceConfig(parallel_cells=jobs), cores, [])}
+        for jobs in PRESTART_JOBS
+    ]
+
+
 def growth_section(bench: Bench) -> dict:
     with tempfile.TemporaryDirectory(prefix="rnn-harness-growth-") as scratch:
         return cost_growth.measure_growth(DEFAULT_SOURCE, Path(scratch))
@@ -573,6 +621,7 @@ SECTIONS: dict[str, Callable[[Bench], Any]] = {
     "overhead": lambda b: overhead(b.data, b.registry, b.training, str(b.data.cache_path)),
     "time-to-accuracy": lambda b: time_to_accuracy(b.data, b.source, b.registry, b.training),
     "side-by-side": lambda b: side_by_side(b.data, b.training),
+    "prestart": prestart_section,
     "growth": growth_section,
     "ray": ray_section,
     "determinism": lambda b: determinism_cost(b.data, b.registry, b.training),
