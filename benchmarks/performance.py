@@ -18,10 +18,15 @@ names other data; each measurement a ratio of things timed in this one run, on t
 4. cells side by side: the wall time of ``harness run`` on two cells one at a
    time (TensorFlow's own thread pools) against two at a time (``--jobs 2``,
    the cores shared out);
-5. growth: how vectorising, caching, an epoch and peak memory grow with training rows
+5. prestart: each slot's next worker started while its cell trains, against not
+   (``benchmarks/worker_prestart.py``), one and two cells at a time;
+6. optimizer: Keras's Adam with the weight average every step against the harness's fused
+   Adam with the average every few steps, per step and per update
+   (``benchmarks/optimizer_step.py``);
+7. growth: how vectorising, caching, an epoch and peak memory grow with training rows
    (``benchmarks/cost_growth.py``: always on the embedded sample, and rows repeated from it);
-6. ray: ``--executor ray`` against local workers (``benchmarks/ray_cost.py``; the ray extra);
-7. determinism: the throughput cost of op determinism (last: it stays on once enabled).
+8. ray: ``--executor ray`` against local workers (``benchmarks/ray_cost.py``; the ray extra);
+9. determinism: the throughput cost of op determinism (last: it stays on once enabled).
 
 ``--matrix BASELINE NEW`` adds the comparison of two whole-matrix runs
 (``benchmarks/matrix_speedup.py``), read from their results files. Without ``--sections``
@@ -51,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cost_growth
 import matrix_speedup
+import optimizer_step
 import worker_prestart
 from tutorial_recipe import TUTORIAL_BATCH_SIZE, tutorial_dataset, tutorial_model
 
@@ -71,6 +77,7 @@ from harness.execution.runner import run
 from harness.execution.worker import run_in_process, run_in_worker
 from harness.plugin.manager import Registry, load_registry
 from harness.report.leaderboard import training_summary
+from harness.results.schema import measurements_of
 from harness.training.callbacks import EpochTimer, weight_averaging
 from harness.training.fit import compiled_classifier, train_and_score
 
@@ -312,7 +319,7 @@ def _side_by_side(
         row[f"jobs_{jobs}"] = {
             "wall_seconds": time.perf_counter() - started,
             "examples_per_second": [
-                cell["measurements"]["train_examples_per_second"] for cell in cells
+                measurements_of(cell)["train_examples_per_second"] for cell in cells
             ],
             "threads": cells[0]["device"]["threads_used"],
         }
@@ -357,13 +364,14 @@ def render(results: dict) -> str:
         ),
     ]
     renderers: list[tuple[str, Callable[[Any], list[str]]]] = [
+        ("matrix", matrix_speedup.render_section),  # the whole matrix, before and after
         ("time_to_accuracy", _render_time_to_accuracy),
-        ("overhead", lambda o: _render_overhead(o, results.get("determinism"))),
-        ("padding", lambda rows: _render_padding(rows, results["training"]["batch_size"])),
         ("side_by_side", _render_side_by_side),
         ("prestart", _render_prestart),
-        ("matrix", matrix_speedup.render_section),
+        ("optimizer", _render_optimizer),
         ("growth", cost_growth.render_section),
+        ("padding", lambda rows: _render_padding(rows, results["training"]["batch_size"])),
+        ("overhead", lambda o: _render_overhead(o, results.get("determinism"))),
         ("ray", _render_ray),
     ]
     for key, render_section in renderers:
@@ -529,6 +537,54 @@ def _render_prestart(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _render_optimizer(o: dict) -> list[str]:
+    every = o["ema_every"]
+    names = {
+        "stock": "Keras's Adam, average every step (0.1.0)",
+        "fused": f"fused, average every {every} (default)",
+    }
+    by_architecture = o["architectures"]
+    variants = list(next(iter(by_architecture.values()))["ms_per_step"])
+    updates = list(next(iter(by_architecture.values()))["update_ms"])
+    lines = [
+        "",
+        "## Fused Adam and the weight average",
+        "",
+        f"`benchmarks/optimizer_step.py`, under `{o['padding']}`: milliseconds per training "
+        f"step ({o['steps_per_epoch']} steps an epoch), one model per variant on the same "
+        f"batches, each variant's fastest of {o['repeats']} epochs, interleaved, after an "
+        f"epoch of warm-up ({o['threads']} threads). Keras's Adam with the weight average "
+        "updated every step, as rnn-harness 0.1.0 trained, against the harness's fused Adam "
+        f"(`harness/training/optimizer.py`) with the average every {every} steps:",
+        "",
+        "| architecture | " + " | ".join(names.get(v, v) for v in variants) + " | speed-up |",
+        "|---|" + "---|" * (len(variants) + 1),
+    ]
+    for name, found in by_architecture.items():
+        ms = found["ms_per_step"]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{ms[variant]:.1f}" for variant in variants)
+            + f" | {found['speedup']:.2f}x |"
+        )
+    lines += [
+        "",
+        "The optimiser alone, milliseconds per update on the gradients of real batches (a whole "
+        "step varies by more than the optimiser's share on a shared machine; this does not):",
+        "",
+        "| architecture | " + " | ".join(updates) + " | speed-up |",
+        "|---|" + "---|" * (len(updates) + 1),
+    ]
+    for name, found in by_architecture.items():
+        ms = found["update_ms"]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{ms[update]:.2f}" for update in updates)
+            + f" | {found['update_speedup']:.2f}x |"
+        )
+    return lines
+
+
 def _render_ray(ray: dict) -> list[str]:
     fixed, side, copies = ray["fixed_cost"], ray["side_by_side"], ray["copies"]
     local, on_ray = side["local_jobs_2"], side["ray_2_cpus"]
@@ -622,6 +678,7 @@ SECTIONS: dict[str, Callable[[Bench], Any]] = {
     "time-to-accuracy": lambda b: time_to_accuracy(b.data, b.source, b.registry, b.training),
     "side-by-side": lambda b: side_by_side(b.data, b.training),
     "prestart": prestart_section,
+    "optimizer": lambda b: optimizer_step.optimizer_costs(b.data, b.registry, b.training),
     "growth": growth_section,
     "ray": ray_section,
     "determinism": lambda b: determinism_cost(b.data, b.registry, b.training),
