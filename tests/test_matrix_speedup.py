@@ -30,6 +30,8 @@ def timed_rows(rng, cells: dict[tuple[str, str], float], seconds: float, started
         row["run_started_at"] = f"{started}:00:00+00:00"
         row["finished_at"] = f"{started}:{number:02d}:00+00:00"
         row["device"]["parallel_cells"] = 2
+        row.setdefault("padding_plugin", {"name": row["padding"], "distribution": "rnn-harness",
+                                          "version": "0.1.0"})  # fmt: skip
     return rows
 
 
