@@ -273,8 +273,8 @@ def _render_lever(cells: list[dict[str, Any]]) -> list[str]:
         "and test rows both ways:",
         "",
         "| architecture | acc. % baseline | acc. % new | new - baseline, points [95 % interval] "
-        "| epochs baseline | epochs new |",
-        "|---|---|---|---|---|---|",
+        "| Holm p | verdict | epochs baseline | epochs new |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for cell in moved:
         difference = cell["difference"]
@@ -286,8 +286,9 @@ def _render_lever(cells: list[dict[str, Any]]) -> list[str]:
         )
         lines.append(
             f"| {cell['architecture']} | {100 * cell['accuracy'][0]:.2f} | "
-            f"{100 * cell['accuracy'][1]:.2f} | {shown} | {cell['epochs'][0]:.1f} | "
-            f"{cell['epochs'][1]:.1f} |"
+            f"{100 * cell['accuracy'][1]:.2f} | {shown} | "
+            + ("-" if cell["p_value"] is None else f"{cell['p_value']:.3g}")
+            + f" | {cell['verdict']} | {cell['epochs'][0]:.1f} | {cell['epochs'][1]:.1f} |"
         )
     return lines
 
