@@ -2,7 +2,8 @@
 
 A source reports what it alone can locate (a malformed row: file and line, or
 row number); these checks cover what makes a data set unusable whatever its
-source: fewer than two classes, duplicate class names, a class with no training
+source: fewer than two classes, duplicate class names, labels that name no class or
+do not pair up with the texts, a class with no training
 rows (a test class the model never saw), a test split that is the training
 split, and, once the validation split is carved out, an empty training split.
 """
@@ -11,8 +12,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.data.dataset import TextDataset
+from harness.data.dataset import LabelledTexts, TextDataset
 from harness.errors import DataError
+
+
+def _check_labels(where: str, split: str, rows: LabelledTexts, classes: int) -> None:
+    """Each text has one label, an integer that names a class (``0..classes-1``)."""
+    labels = np.asarray(rows.labels)
+    if len(rows.texts) != len(labels):
+        raise DataError(
+            f"{where}: {split} split has {len(rows.texts)} texts and {len(labels)} labels"
+        )
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{where}: {split} labels are {labels.dtype}, not integers")
+    outside = labels[(labels < 0) | (labels >= classes)]
+    if len(outside):
+        raise DataError(
+            f"{where}: {split} label {outside[0]} names no class; labels are 0..{classes - 1}"
+        )
 
 
 def check_usable(dataset: TextDataset) -> None:
@@ -35,6 +52,7 @@ def check_usable(dataset: TextDataset) -> None:
     for split in ("train", "test"):
         if not len(getattr(dataset, split)):
             raise DataError(f"{where}: the {split} split is empty (no rows)")
+        _check_labels(where, split, getattr(dataset, split), len(names))
     train_counts = np.bincount(dataset.train.labels, minlength=len(names))
     test_counts = np.bincount(dataset.test.labels, minlength=len(names))
     for index, name in enumerate(names):
