@@ -48,13 +48,17 @@ def open_source(
     raise DataError(f"{source}: not a directory. --data takes {takes} (see docs/data.md){failed}")
 
 
-def source_fingerprint(source: str, options: SourceOptions | None = None) -> str:
+def source_fingerprint(
+    source: str, options: SourceOptions | None = None, registry: Registry | None = None
+) -> str:
     """Identifies the source's content; cheap compared with loading it."""
-    return open_source(source, options).fingerprint()
+    return open_source(source, options, registry).fingerprint()
 
 
-def load_dataset(source: str, options: SourceOptions | None = None) -> TextDataset:
+def load_dataset(
+    source: str, options: SourceOptions | None = None, registry: Registry | None = None
+) -> TextDataset:
     """Load both splits of ``source`` and check that they can be trained on."""
-    dataset = open_source(source, options).load()
+    dataset = open_source(source, options, registry).load()
     check_usable(dataset)
     return dataset

@@ -27,6 +27,7 @@ from harness.data.loading import load_dataset, source_fingerprint
 from harness.data.splits import split_off, stratified_sample
 from harness.data.text import normalize
 from harness.data.validation import check_training_split
+from harness.plugin.manager import Registry, load_registry
 
 __all__ = [
     "OOV_TOKEN_ID",
@@ -49,14 +50,22 @@ def source_options(config: DataConfig) -> SourceOptions:
     )
 
 
-def prepare(config: DataConfig, cache_dir: Path | None = None) -> VectorizedData:
-    """The vectorised splits of ``config``: from the cache, or built once and cached."""
+def prepare(
+    config: DataConfig, cache_dir: Path | None = None, registry: Registry | None = None
+) -> VectorizedData:
+    """The vectorised splits of ``config``: from the cache, or built once and cached.
+
+    ``registry`` opens the source (default: every installed plugin's, loaded once here).
+    """
     options = source_options(config)
-    fingerprint = source_fingerprint(config.source, options)
+    registry = registry or load_registry()
+    fingerprint = source_fingerprint(config.source, options, registry)
     return cached(
         config,
         fingerprint,
-        lambda path: vectorize(config, load_dataset(config.source, options), fingerprint, path),
+        lambda path: vectorize(
+            config, load_dataset(config.source, options, registry), fingerprint, path
+        ),
         cache_dir,
     )
 
