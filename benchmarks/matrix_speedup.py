@@ -27,7 +27,6 @@ same data and seeds, the code before and after a change. From each, the board
 from __future__ import annotations
 
 import argparse
-import heapq
 import shlex
 import statistics
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.execution.cost import makespan
 from harness.report.compare import WITHIN_NOISE, compare, load_side
 from harness.results.schema import ResultRow, measurements_of
 
@@ -120,14 +120,6 @@ def wall_seconds(rows: Iterable[ResultRow]) -> float:
         (finished - datetime.fromisoformat(started)).total_seconds()
         for started, finished in last.items()
     )
-
-
-def makespan(durations: Iterable[float], slots: int) -> float:
-    """When the last cell ends if each, in the order given, starts on the first free slot."""
-    free = [0.0] * slots
-    for duration in durations:
-        heapq.heappush(free, heapq.heappop(free) + duration)
-    return max(free)
 
 
 def with_estimates(rows: Iterable[ResultRow]) -> list[tuple[ResultRow, dict[str, float]]]:

@@ -35,7 +35,8 @@ import heapq
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from statistics import mean
 from typing import Any
 
@@ -44,6 +45,7 @@ import numpy as np
 from harness.batching.padding import BucketByLength, PaddingStrategy, bucket_boundaries
 from harness.config import CellSpec, Params
 from harness.data.vectorize import VectorizedData
+from harness.execution.devices import threads_per_cell
 from harness.results.schema import ResultRow, Status
 
 # Fitted by benchmarks/cost_calibration.py (see above):
@@ -78,11 +80,11 @@ class RunEstimate:
     cells_at_a_time: int
     rows_used: int  # earlier rows the estimate drew on
 
-    @property
+    @cached_property
     def cell_seconds(self) -> float:
         return sum(cost.seconds for cost in self.costs)
 
-    @property
+    @cached_property
     def wall_seconds(self) -> float:
         return wall_seconds([cost.seconds for cost in self.costs], self.cells_at_a_time)
 
@@ -131,11 +133,8 @@ def longest_first(
 ) -> tuple[list[CellSpec], RunEstimate]:
     """``cells`` and their costs, the most expensive first (ties keep their order), so that
     no slot sits idle at the end while one long cell finishes."""
-    order = sorted(range(len(cells)), key=lambda index: -estimate.costs[index].seconds)
-    costs = [estimate.costs[index] for index in order]
-    return [cells[index] for index in order], RunEstimate(
-        costs, estimate.cells_at_a_time, estimate.rows_used
-    )
+    pairs = sorted(zip(cells, estimate.costs, strict=True), key=lambda pair: -pair[1].seconds)
+    return [cell for cell, _ in pairs], replace(estimate, costs=[cost for _, cost in pairs])
 
 
 def a_priori_seconds(cell: CellSpec, padded_tokens_per_epoch: float, train_rows: int) -> float:
@@ -158,8 +157,7 @@ def thread_slowdown(cell: CellSpec) -> float:
         kind == "auto" and bool(machine.get("gpus") or machine.get("gpus_per_cell"))
     )
     cores = machine.get("cores")
-    shared = cores // device.parallel_cells if cores and (device.parallel_cells or 1) > 1 else 0
-    threads = device.threads or shared or cores or 2
+    threads = (threads_per_cell(device, cores) if cores else device.threads) or cores or 2
     return ONE_THREAD_SLOWDOWN if threads == 1 and not on_gpu else 1.0
 
 
@@ -197,11 +195,16 @@ def _padded_to_longest(lengths: np.ndarray, batch_size: int) -> float:
 
 
 def wall_seconds(costs: list[float], slots: int) -> float:
-    """Wall time of running ``costs`` longest first on ``slots`` slots, each cell going to
-    the slot that frees up first."""
+    """Wall time of running ``costs`` longest first on ``slots`` slots."""
+    return makespan(sorted(costs, reverse=True), slots)
+
+
+def makespan(durations: Iterable[float], slots: int) -> float:
+    """When the last cell ends if each, in the order given, starts on the slot that frees
+    up first."""
     finish = [0.0] * max(1, slots)
-    for cost in sorted(costs, reverse=True):
-        heapq.heappush(finish, heapq.heappop(finish) + cost)
+    for duration in durations:
+        heapq.heappush(finish, heapq.heappop(finish) + duration)
     return max(finish)
 
 

@@ -27,7 +27,7 @@ def configure(config: DeviceConfig) -> dict[str, Any]:
     chosen = _choose(config.device, gpus)
     visible = [gpus[chosen]] if chosen is not None else []
     tf.config.set_visible_devices(visible, "GPU")
-    threads = config.threads or cores_per_cell(config.parallel_cells)
+    threads = threads_per_cell(config)
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
@@ -57,6 +57,12 @@ def cores_per_cell(parallel_cells: int | None, cores: int | None = None) -> int 
     if parallel_cells is None or parallel_cells == 1:
         return None
     return max(1, (cores or os.cpu_count() or 1) // parallel_cells)
+
+
+def threads_per_cell(config: DeviceConfig, cores: int | None = None) -> int | None:
+    """The threads each cell of ``config`` trains with: ``--threads``, else its share of
+    ``cores`` (default: this machine's); None (TensorFlow decides) for one cell at a time."""
+    return config.threads or cores_per_cell(config.parallel_cells, cores)
 
 
 def resolve_jobs(

@@ -24,7 +24,12 @@ from harness.config import CellSpec, DeviceConfig
 from harness.data.vectorize import VectorizedData
 from harness.errors import HarnessError
 from harness.execution import environment
-from harness.execution.devices import gpus_for_workers, resolve_jobs, visible_gpus
+from harness.execution.devices import (
+    gpus_for_workers,
+    resolve_jobs,
+    threads_per_cell,
+    visible_gpus,
+)
 from harness.execution.executor import CellReporter
 from harness.execution.preflight import check_device
 from harness.execution.worker import (
@@ -121,7 +126,7 @@ def prestarts(device: DeviceConfig, cores: int, gpus: list[str]) -> bool:
     epochs), ``--jobs 2`` took 51 s without spares and 61 s with them, while ``--jobs 1``
     took 79 s with spares and 105 s without."""
     jobs = device.parallel_cells or 1
-    threads = device.threads or max(1, cores // jobs)
+    threads = threads_per_cell(device, cores) or cores
     return jobs == 1 or bool(gpus) or jobs * threads < cores
 
 

@@ -26,7 +26,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +140,7 @@ class WorkerProcess:
         """Write the cell and where its result goes as one JSON line; a worker that died
         before it (a failed import) shows as its exit code."""
         assert self.process.stdin is not None
-        line = json.dumps({"spec": json.loads(spec.to_json()), "result": str(result_path)})
+        line = json.dumps({"spec": asdict(spec), "result": str(result_path)}, default=str)
         with contextlib.suppress(BrokenPipeError):
             self.process.stdin.write(line + "\n")
             self.process.stdin.flush()
