@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from harness.cli.options import data_source_options, text_fields
+from harness.cli.options import data_source_options, text_fields, vocabulary_size_option
 from harness.config import DataConfig
 
 
@@ -19,7 +19,7 @@ def data() -> None:
 @data.command("check")
 @click.argument("source", default=DataConfig.source)
 @data_source_options
-@click.option("--vocabulary-size", type=click.IntRange(min=3), default=20_000, show_default=True)
+@vocabulary_size_option
 def data_check(source: str, vocabulary_size: int, **options: Any) -> None:
     """Validate SOURCE and describe it [default: ag-news-sample].
 

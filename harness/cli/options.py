@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
+from harness.config import DataConfig
+
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,11 +106,22 @@ def text_fields(options: dict[str, Any]) -> None:
     options["fields"] = tuple(filter(None, fields.split("+"))) if fields else tuple(columns)
 
 
-def count_option(*names: str, default: int, help: str | None = None) -> Callable[[F], F]:
-    """An option for a whole number of at least 1, shown with its default."""
+def count_option(
+    *names: str, default: int | None = None, help: str | None = None
+) -> Callable[[F], F]:
+    """An option for a whole number of at least 1, shown with its default when it has one."""
     return click.option(
-        *names, type=click.IntRange(min=1), default=default, show_default=True, help=help
-    )
+        *names, type=click.IntRange(min=1), default=default, show_default=default is not None,
+        help=help,
+    )  # fmt: skip
+
+
+vocabulary_size_option = click.option(
+    "--vocabulary-size",
+    type=click.IntRange(min=3),
+    default=DataConfig.vocabulary_size,
+    show_default=True,
+)
 
 
 def share_option(name: str, default: float, help: str) -> Callable[[F], F]:

@@ -17,6 +17,7 @@ from harness.cli.options import (
     from_options,
     share_option,
     text_fields,
+    vocabulary_size_option,
 )
 from harness.config import EXECUTORS, DataConfig, DeviceConfig, ExecutorConfig, TrainingConfig
 from harness.results.schema import FINISHED, Status
@@ -90,18 +91,8 @@ from harness.results.schema import FINISHED, Status
     show_default=True,
     help="Repair AG News HTML remnants (see harness/data/text.py).",
 )
-@click.option(
-    "--vocabulary-size",
-    type=click.IntRange(min=3),
-    default=DataConfig.vocabulary_size,
-    show_default=True,
-)
-@click.option(
-    "--max-length",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Truncate rows to this many tokens.",
-)
+@vocabulary_size_option
+@count_option("--max-length", help="Truncate rows to this many tokens.")
 @click.option(
     "--validation-size",
     type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
@@ -110,12 +101,7 @@ from harness.results.schema import FINISHED, Status
     help="Share of the training split held out for validation.",
 )
 @click.option("--split-seed", type=int, default=DataConfig.split_seed, show_default=True)
-@click.option(
-    "--max-train",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Train on a seeded, stratified subset of this many rows.",
-)
+@count_option("--max-train", help="Train on a seeded, stratified subset of this many rows.")
 @click.option(
     "--set",
     "overrides",
@@ -139,10 +125,8 @@ from harness.results.schema import FINISHED, Status
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, gpu or gpu:N.")
 @click.option("--mixed-precision", is_flag=True, help="Train in mixed_float16.")
-@click.option(
+@count_option(
     "--threads",
-    type=click.IntRange(min=1),
-    default=None,
     help="TensorFlow intra- and inter-op threads of each cell [default: the cores divided "
     "by --jobs; TensorFlow's own choice for one cell at a time].",
 )
@@ -181,10 +165,8 @@ from harness.results.schema import FINISHED, Status
     metavar="ADDRESS",
     help="Join the Ray cluster at ADDRESS (host:port) [default: start one on this machine].",
 )
-@click.option(
+@count_option(
     "--cpus-per-cell",
-    type=click.IntRange(min=1),
-    default=None,
     help="Ray: CPUs each cell reserves, and its TensorFlow threads [default: 1].",
 )
 @click.option(
