@@ -38,7 +38,6 @@ import gzip
 import json
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -457,18 +456,13 @@ def resident_mib() -> float:
     return psutil.Process().memory_info().rss / MIB
 
 
-def peak_resident_mib() -> float:
-    """This process's peak resident memory so far (``ru_maxrss``: KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / MIB if sys.platform == "darwin" else peak / 2**10
-
-
 def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[str, Any]:
     memory = {"python": resident_mib()}
     import tensorflow  # noqa: F401  (imported here, so that its memory is counted apart)
 
     from harness.config import DataConfig
     from harness.data import vectorize
+    from harness.training.metrics import peak_host_memory_mb
 
     memory["after_import"] = resident_mib()
     seconds: dict[str, float] = {}
@@ -479,7 +473,7 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
         memory["after_read"] = resident_mib()
 
     def after_adapt(_) -> None:
-        memory["peak_after_adapt"] = peak_resident_mib()
+        memory["peak_after_adapt"] = peak_host_memory_mb()
 
     _time_calls(vectorize, "source_fingerprint", seconds)
     _time_calls(vectorize, "load_dataset", seconds, after_read)
@@ -488,7 +482,7 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
     started = time.perf_counter()
     data = vectorize.prepare(config, Path(cache_dir))
     seconds["prepare"] = time.perf_counter() - started
-    memory["peak"] = peak_resident_mib()
+    memory["peak"] = peak_host_memory_mb()
 
     arrays = dict(np.load(data.cache_path / "splits.npz"))
     meta = (data.cache_path / "meta.json").read_text()
@@ -540,6 +534,7 @@ def child_train(
     from harness.plugin.manager import load_registry
     from harness.training.callbacks import EpochTimer, weight_averaging
     from harness.training.fit import compiled_classifier
+    from harness.training.metrics import peak_host_memory_mb
 
     memory["after_import"] = resident_mib()
     data = load_prepared(Path(cache_path))
@@ -585,7 +580,7 @@ def child_train(
             "extrapolated_epoch_seconds": timed / steps * batches_per_epoch,
             "epoch_seconds": timed_fit(batches, epochs=1)[0],
         }
-    memory["peak"] = peak_resident_mib()
+    memory["peak"] = peak_host_memory_mb()
     parameters = int(model.count_params())
     state_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in _state(model))
     return {

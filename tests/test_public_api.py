@@ -8,6 +8,7 @@ entry-point group. The plugin below uses nothing else.
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from source_plugin import SOURCE_PLUGIN
 
@@ -42,6 +43,19 @@ def test_the_public_names_are_exported():
     assert {"Architecture", "HyperParameter", "hookimpl"} <= set(harness.__all__)
 
 
+def run_its_own_test(test_file: Path, site: str) -> subprocess.CompletedProcess:
+    """A plugin's own test file, run by pytest in a fresh process that sees the plugin's
+    ``site`` folder first."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=test_file.parent,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([site, os.environ.get("PYTHONPATH", "")])},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_a_plugin_on_the_public_names_loads_and_its_tests_get_the_contract_fixture(
     install_distribution, tmp_path
 ):
@@ -52,14 +66,7 @@ def test_a_plugin_on_the_public_names_loads_and_its_tests_get_the_contract_fixtu
     module = next(path.stem for path in tmp_path.glob("site-packages/plugin_public_gru_*.py"))
     test_file = tmp_path / "test_public_gru.py"
     test_file.write_text(ITS_OWN_TEST.format(module=module))
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": site},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_its_own_test(test_file, site)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
 
@@ -86,13 +93,6 @@ def test_a_data_source_plugin_on_the_public_names_loads_and_gets_its_contract_fi
     module = next(path.stem for path in tmp_path.glob("site-packages/plugin_mysource_*.py"))
     test_file = tmp_path / "test_mysource.py"
     test_file.write_text(SOURCE_PLUGIN_OWN_TEST.format(module=module))
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([site, os.environ.get("PYTHONPATH", "")])},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_its_own_test(test_file, site)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout

@@ -10,7 +10,7 @@ leaves out the first epoch, whose graph tracing is reported as warm-up.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -176,16 +176,12 @@ def compiled_classifier(
         training.embedding_dropout, training.word_dropout,
     )  # fmt: skip
     model = build_classifier(architecture, params, shape, mask=mask)
-    optimizer = (
-        FusedAdam(
-            training.learning_rate,
-            use_ema=True,
-            ema_momentum=training.ema_momentum,
-            ema_every=training.ema_every,
-        )
-        if training.ema_momentum
-        else FusedAdam(training.learning_rate)
-    )
+    averaging: dict[str, Any] = {
+        "use_ema": True,
+        "ema_momentum": training.ema_momentum,
+        "ema_every": training.ema_every,
+    }
+    optimizer = FusedAdam(training.learning_rate, **(averaging if training.ema_momentum else {}))
     model.compile(
         optimizer=optimizer,
         loss="sparse_categorical_crossentropy",
