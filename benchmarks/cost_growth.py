@@ -10,8 +10,9 @@ sample's; its validation split holds the copies of the sample's validation rows,
 of a text stay on one side of that split).
 
 Every size is measured in fresh child processes, one per phase, so that neither one phase's
-nor one size's peak memory hides the next (peak resident memory is the child's own
-``ru_maxrss``; the checkpoints in between are its resident memory then, from psutil):
+nor one size's peak memory hides the next (peak resident memory is the child's own, from
+:func:`harness.training.metrics.peak_host_memory_mb`; the checkpoints in between are its
+resident memory then, from psutil):
 
 1. ``prepare``: the harness's :func:`~harness.data.vectorize.prepare` into an empty cache
    folder (read and fingerprint the source, normalise, split, fit the vocabulary with
@@ -358,7 +359,7 @@ def _render_memory(growth: dict[str, Any]) -> list[str]:
     sizes, names = growth["sizes"], growth["architectures"]
     lines = [
         "",
-        "Peak resident memory of each child (MiB, `ru_maxrss`), and what it held right after "
+        "Peak resident memory of each child (MiB, its own: `VmHWM`), and what it held right after "
         "importing TensorFlow and the harness:",
         "",
         "| size | prepare: peak | "

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import resource
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import numpy as np
-
-if TYPE_CHECKING:
-    pass
 
 
 def chance_accuracy(labels: np.ndarray) -> float:
@@ -38,7 +35,14 @@ def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> f
 
 
 def peak_host_memory_mb() -> float:
-    """Peak resident memory of this process (the cell's worker) in MiB."""
+    """Peak resident memory of this process (the cell's worker) in MiB, since it started its
+    program: on Linux the kernel's ``VmHWM``, not ``ru_maxrss``, which a new program inherits
+    from the process that started it (a worker's would be at least its parent's memory then)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10  # kB
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
