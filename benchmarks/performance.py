@@ -74,7 +74,7 @@ from harness.data.loading import load_dataset
 from harness.data.vectorize import VectorizedData, prepare, source_options
 from harness.execution import environment
 from harness.execution.local import prestarts
-from harness.execution.runner import run
+from harness.execution.runner import plan_cells, run, select
 from harness.execution.worker import run_in_process, run_in_worker
 from harness.plugin.manager import Registry, load_registry
 from harness.report.leaderboard import training_summary
@@ -182,21 +182,29 @@ def steady_examples_per_second(model, batches, rows: int, epochs: int = 3) -> fl
     return rows / float(np.mean(steady_epoch_seconds(model, batches, epochs)))
 
 
-def overhead(data, registry, training: TrainingConfig, cache_path: str) -> dict:
-    name, padding = "lstm", "bucket"
-    architecture = registry.architecture(name).item
-    strategy = registry.padding_strategy(padding).item
-    epochs = 4
-    spec = CellSpec(
-        architecture=name,
-        params=architecture.defaults(),
-        padding=padding,
-        seed=0,
+def overhead_cell(
+    data: VectorizedData, registry: Registry, training: TrainingConfig, epochs: int
+) -> CellSpec:
+    """The overhead section's cell, planned as ``harness run`` plans it: ``lstm`` /
+    ``bucket``, seed 0, ``epochs`` epochs, one cell at a time."""
+    options = RunOptions(
+        architectures=("lstm",),
+        paddings=("bucket",),
+        seeds=1,
+        data=data.config,
         training=replace(training, max_epochs=epochs, patience=epochs),
         device=DeviceConfig(parallel_cells=1),
-        data=data.describe(),
-        data_cache_path=cache_path,
     )
+    (spec,) = plan_cells(options, select(options, registry), registry, data, {}, options.device)
+    return spec
+
+
+def overhead(data, registry, training: TrainingConfig, cache_path: str) -> dict:
+    epochs = 4
+    spec = overhead_cell(data, registry, training, epochs)
+    name, padding = spec.architecture, spec.padding
+    architecture = registry.architecture(name).item
+    strategy = registry.padding_strategy(padding).item
     cell_epochs: list[list[float]] = []
     bare_epochs: list[list[float]] = []
     for _ in range(OVERHEAD_REPEATS):  # interleaved, so that a slow spell hits both sides
@@ -214,6 +222,9 @@ def overhead(data, registry, training: TrainingConfig, cache_path: str) -> dict:
     tiny = replace(spec, training=replace(spec.training, max_epochs=1))
     in_process = run_in_process(tiny, lambda line: None)
     in_worker = run_in_worker(tiny, None, lambda line: None)
+    for outcome in (in_process, in_worker):
+        if outcome.status != "done":
+            raise RuntimeError(f"the overhead section's cell failed: {outcome.reason}")
     started = time.perf_counter()
     prepare(data.config, Path(cache_path).parent)
     load_seconds = time.perf_counter() - started
