@@ -88,6 +88,7 @@ def test_rows_of_an_older_schema_report_and_resume(harness_run):
 
     again = harness_run(*TINY, "--seeds", "1")
     assert "1 cells (1 already finished, 0 to run)" in again.stdout
+    assert again.stderr.count("older schema") == 1  # read twice (resume, report), said once
 
     _rewrite_rows(results, lambda row: row.pop("config_hash"))
     rerun = harness_run(*TINY, "--seeds", "1")  # a row without its hash cannot be matched

@@ -17,12 +17,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 
 class HarnessGroup(click.Group):
     """Prints a :class:`HarnessError` as one message and exits 2, with no traceback; prints
-    a warning about the results file as one line."""
+    a warning about the results file as one line, once a command (a run reads the file to
+    resume, then again for its leaderboard)."""
 
     def invoke(self, ctx: click.Context):
+        shown: set[str] = set()
+
+        def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+            if not issubclass(category, ResultsWarning):
+                _python_show_warning(message, category, filename, lineno, file, line)
+            elif str(message) not in shown:
+                shown.add(str(message))
+                click.echo(f"warning: {message}", err=True)
+
         try:
             with warnings.catch_warnings():
-                warnings.showwarning = _show_warning
+                warnings.showwarning = show_warning
                 return super().invoke(ctx)
         except HarnessError as error:
             click.echo(f"error: {error}", err=True)
@@ -30,13 +40,6 @@ class HarnessGroup(click.Group):
 
 
 _python_show_warning = warnings.showwarning
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    if issubclass(category, ResultsWarning):
-        click.echo(f"warning: {message}", err=True)
-    else:
-        _python_show_warning(message, category, filename, lineno, file, line)
 
 
 @click.group(cls=HarnessGroup)
