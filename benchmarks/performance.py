@@ -742,9 +742,8 @@ def main() -> None:
     data = prepare(DataConfig(source=arguments.data), arguments.cache_dir)
     bench = Bench(arguments.data, data, load_registry(), training)
     command = shlex.join(["python", *sys.argv])
-    earlier = results.pop("commands", [results.pop("command")] if "command" in results else [])
     results |= {
-        "commands": [*earlier, command],  # a run of some sections adds its command
+        "commands": [*results.get("commands", []), command],  # some sections: add to them
         "data": data.describe(),
         "training": training.__dict__,
         "host": environment.host(),
