@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from news_data import TOPICS, news_rows, write_news_csv
+from helpers.news_data import TOPICS, news_rows, write_news_csv
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

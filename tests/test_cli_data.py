@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from data_sources import saved_hf_dataset, write_table_dir, write_zhang_dir
-from source_plugin import SOURCE_PLUGIN
-from tfds_builders import TinyReviews, prepare
+from helpers.data_sources import saved_hf_dataset, write_table_dir, write_zhang_dir
+from helpers.source_plugin import SOURCE_PLUGIN
+from helpers.tfds_builders import TinyReviews, prepare
 
 
 def harness(*args: str) -> subprocess.CompletedProcess:
@@ -76,6 +76,7 @@ def source_for(tmp_path: Path):
 
 
 @pytest.mark.parametrize("kind", DONE_WHEN_SOURCES)
+@pytest.mark.slow
 def test_data_check_and_a_small_run_on_every_kind_of_source(kind, source_for, tmp_path):
     data, classes = source_for(kind)
     checked = harness("data", "check", *data)
@@ -109,6 +110,7 @@ def test_a_wrong_source_option_is_one_line(news_dir, args, message):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_data_source_plugin_is_listed_checked_and_run(install_distribution, tmp_path):
     site = install_distribution("rnn-harness-mysource", {"mysource": SOURCE_PLUGIN})
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([site, os.environ.get("PYTHONPATH", "")])}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from paired_rows import correctness, rows_with_predictions
+from helpers.paired_rows import correctness, rows_with_predictions
 
 from harness.cli import main
 from harness.report.compare import WITHIN_NOISE, WORSE, compare, load_side

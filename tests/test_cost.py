@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_results import complete_row
+from helpers.result_rows import result_row
 
 from harness.batching.padding import BucketByLength, PadToLongestInBatch
 from harness.config import CellSpec, DataConfig, DeviceConfig, TrainingConfig
@@ -97,7 +97,7 @@ def earlier_row(cell: CellSpec, data: VectorizedData, wall: float) -> dict:
     share that the cost model simulates."""
     lengths = data.train.lengths
     share = 1 - lengths.sum() / padded_tokens(lengths, 128, STRATEGIES[cell.padding])
-    row = complete_row(cell.config_hash())
+    row = result_row(config_hash=cell.config_hash())
     row.update(architecture=cell.architecture, params=cell.params, padding=cell.padding)
     row.update(seed=cell.seed, cell_wall_seconds=wall, data=copy.deepcopy(data.describe()))
     row["measurements"] = {**row["measurements"], "padded_share": share}

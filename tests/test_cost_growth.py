@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from benchmark_scripts import load_benchmark
+from helpers.benchmark_scripts import load_benchmark
 
 from harness.data.loading import load_dataset
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from news_data import TOPICS, news_rows, write_news_csv
+from helpers.news_data import TOPICS, news_rows, write_news_csv
 
 
 def harness(*args: str) -> subprocess.CompletedProcess:

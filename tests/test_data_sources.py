@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from data_sources import saved_hf_dataset, table_rows, write_table_dir, write_zhang_dir
+from helpers.data_sources import saved_hf_dataset, table_rows, write_table_dir, write_zhang_dir
 from setuptools import find_packages
 
 from harness.data import SourceOptions

@@ -4,70 +4,19 @@ import re
 
 import numpy as np
 import pytest
-from paired_rows import rows_with_predictions
+from helpers.paired_rows import rows_with_predictions
+from helpers.result_rows import result_row, schema_1_row
 
 from harness.report.leaderboard import Leaderboard, render
 from harness.report.markdown import escape
 from harness.results.log import ResultsWarning, append_row, read_rows
 
 
-def row(architecture, padding, seed, accuracy, status="done", reason=None, comparison="c1"):
-    measurements = None
-    if status == "done":
-        measurements = {
-            "test_accuracy": accuracy, "test_macro_f1": accuracy, "test_loss": 0.5,
-            "best_val_accuracy": accuracy, "best_epoch": 2, "epochs_run": 4,
-            "seconds_per_epoch": 1.0, "warmup_seconds": 0.5, "train_examples_per_second": 1000.0,
-            "inference_examples_per_second": 5000.0, "trainable_parameters": 1234,
-            "padded_share": 0.1, "peak_host_memory_mb": 700.0, "peak_gpu_memory_mb": None,
-            "history": [],
-        }  # fmt: skip
-    return {
-        "config_hash": f"{architecture}-{padding}-{seed}-{comparison}",
-        "comparison": comparison,
-        "status": status,
-        "reason": reason,
-        "architecture": architecture,
-        "padding": padding,
-        "seed": seed,
-        "params": {"units": 8},
-        "plugin": {"name": architecture, "distribution": "rnn-harness", "version": "0.1.0"},
-        "padding_plugin": {"name": "core", "distribution": "rnn-harness", "version": "0.2.0"},
-        "summary": "A model.",
-        "training": {
-            "batch_size": 64,
-            "learning_rate": 0.003,
-            "embedding_dim": 64,
-            "embedding_dropout": 0.5,
-            "max_epochs": 30,
-            "patience": 3,
-        },
-        "data": {
-            "source": "news",
-            "fingerprint": "sha256:0123456789abcdef0123",
-            "fields": "title",
-            "normalize": True,
-            "vocabulary_size_used": 100,
-            "rows": {"train": 100, "validation": 10, "test": 1000},
-        },
-        "device": {"used": "CPU", "precision_policy": "float32", "deterministic": False},
-        "measurements": measurements,
-        "cell_wall_seconds": 10.0,
-        "versions": {"python": "3.11", "tensorflow": "2.21.0"},
-        "host": {"cpu": "A CPU", "cores": 2, "memory_gb": 24, "gpus": []},
-        "placement": {"executor": "local", "jobs": 1},
-        "git_commit": "abc",
-        "command": "harness run --all",
-        "run_started_at": "2026-01-01T00:00:00+00:00",
-        "finished_at": "2026-01-01T00:01:00+00:00",
-    }
-
-
 def test_cells_within_noise_share_a_rank():
     rows = [
-        *(row("a", "mask", s, acc) for s, acc in enumerate([0.90, 0.91, 0.92])),  # mean 0.91
-        *(row("b", "mask", s, acc) for s, acc in enumerate([0.89, 0.91, 0.90])),  # mean 0.90
-        *(row("c", "mask", s, acc) for s, acc in enumerate([0.70, 0.71, 0.70])),  # far below
+        *(result_row("a", "mask", s, acc) for s, acc in enumerate([0.90, 0.91, 0.92])),  # mean 0.91
+        *(result_row("b", "mask", s, acc) for s, acc in enumerate([0.89, 0.91, 0.90])),  # mean 0.90
+        *(result_row("c", "mask", s, acc) for s, acc in enumerate([0.70, 0.71, 0.70])),  # far below
     ]
     cells = Leaderboard.from_rows(rows).cells
     assert list(cells.architecture) == ["a", "b", "c"]
@@ -78,8 +27,8 @@ def test_cells_within_noise_share_a_rank():
 
 
 def test_distinct_cells_get_distinct_ranks():
-    rows = [row("a", "mask", s, 0.90 + s / 1000) for s in range(3)]
-    rows += [row("b", "mask", s, 0.80 + s / 1000) for s in range(3)]
+    rows = [result_row("a", "mask", s, 0.90 + s / 1000) for s in range(3)]
+    rows += [result_row("b", "mask", s, 0.80 + s / 1000) for s in range(3)]
     cells = Leaderboard.from_rows(rows).cells
     assert list(cells["rank"]) == [1, 2]
     assert not any(cells.shared_rank)
@@ -87,18 +36,19 @@ def test_distinct_cells_get_distinct_ranks():
 
 def test_one_seed_falls_back_on_the_test_split_sampling_error():
     # sqrt(.9 * .1 / 1000) ~ 0.0095 each; 2 * hypot ~ 0.027: 0.02 apart is noise, 0.05 is not
-    near = Leaderboard.from_rows([row("a", "mask", 0, 0.90), row("b", "mask", 0, 0.88)]).cells
-    far = Leaderboard.from_rows([row("a", "mask", 0, 0.90), row("b", "mask", 0, 0.85)]).cells
+    first = result_row("a", "mask", 0, 0.90)
+    near = Leaderboard.from_rows([first, result_row("b", "mask", 0, 0.88)]).cells
+    far = Leaderboard.from_rows([first, result_row("b", "mask", 0, 0.85)]).cells
     assert list(near["rank"]) == [1, 1]
     assert list(far["rank"]) == [1, 2]
 
 
 def test_the_latest_row_of_a_cell_counts_and_one_comparison_is_reported():
     rows = [
-        row("a", "mask", 0, None, status="error", reason="first try failed"),
-        row("a", "mask", 0, 0.9),
-        row("z", "mask", 0, 0.5, comparison="older"),
-        row("b", "mask", 0, 0.8),
+        result_row("a", "mask", 0, None, status="error", reason="first try failed"),
+        result_row("a", "mask", 0, 0.9),
+        result_row("z", "mask", 0, 0.5, comparison="older"),
+        result_row("b", "mask", 0, 0.8),
     ]
     board = Leaderboard.from_rows(rows)
     assert board.failures.empty
@@ -106,7 +56,8 @@ def test_the_latest_row_of_a_cell_counts_and_one_comparison_is_reported():
 
 
 def test_failures_are_listed_with_escaped_reasons():
-    rows = [row("a", "mask", 0, 0.9), row("x|y", "mask", 0, None, "error", "bad | <b>\nthing")]
+    failed = result_row("x|y", "mask", 0, None, "error", "bad | <b>\nthing")
+    rows = [result_row("a", "mask", 0, 0.9), failed]
     text = render(Leaderboard.from_rows(rows), None)
     assert re.search(r"\| x\\\|y +\| mask +\| +0 \| error +\| bad \\\| &lt;b&gt; thing \|", text)
 
@@ -126,8 +77,8 @@ def test_markdown_text(raw, safe):
 
 
 def test_header_says_how_cells_shared_the_machine_and_how_long_the_runs_took():
-    first_run = [row("a", "mask", s, 0.9) for s in range(2)]
-    second_run = [row("b", "mask", 0, 0.8)]
+    first_run = [result_row("a", "mask", s, 0.9) for s in range(2)]
+    second_run = [result_row("b", "mask", 0, 0.8)]
     for finished, cell in zip(["00:04:00", "00:10:00"], first_run, strict=True):
         cell["finished_at"] = f"2026-01-01T{finished}+00:00"
     second_run[0]["run_started_at"] = "2026-01-02T00:00:00+00:00"
@@ -200,7 +151,7 @@ def test_a_paired_board_states_its_intervals_method_and_what_would_separate_neig
 
 def test_runs_without_predictions_among_others_fall_back_and_say_how_many():
     rows = rows_with_predictions("a", "mask", right_on(100, range(90), range(91)))
-    rows += [row("b", "mask", 0, 0.5)]
+    rows += [result_row("b", "mask", 0, 0.5)]
     board = Leaderboard.from_rows(rows)
     assert board.paired is None
     assert (
@@ -213,7 +164,7 @@ def test_schema_1_rows_read_from_a_file_take_the_fallback_and_say_why(tmp_path):
     # the reader fills test_predictions with None for rows that predate it
     path = tmp_path / "results.jsonl"
     for seed in range(2):
-        append_row(path, row("a", "mask", seed, 0.9))
+        append_row(path, schema_1_row("a", "mask", seed, 0.9))
     with pytest.warns(ResultsWarning, match="older schema"):
         board = Leaderboard.from_rows(read_rows(path))
     assert board.paired is None

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from benchmark_scripts import load_benchmark
-from paired_rows import correctness, rows_with_predictions
+from helpers.benchmark_scripts import load_benchmark
+from helpers.paired_rows import correctness, rows_with_predictions
 
 from harness.results.log import append_row
 

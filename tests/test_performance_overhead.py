@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark_scripts import load_benchmark
+from helpers.benchmark_scripts import load_benchmark
 
 from harness.config import DataConfig, TrainingConfig
 from harness.data.vectorize import prepare

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from test_leaderboard import row
+from helpers.result_rows import result_row
 
 from harness.config import DataConfig, DeviceConfig, ExecutorConfig, RunOptions, TrainingConfig
 from harness.data.vectorize import prepare
@@ -100,8 +100,8 @@ def test_without_ray_the_ray_executor_says_how_to_install_it(monkeypatch):
 
 
 def test_the_leaderboard_says_when_throughputs_mix_machine_kinds():
-    rows = [row("gru", "mask", seed, 0.8) for seed in (0, 1)]
-    rows += [row("lstm", "mask", seed, 0.7) for seed in (0, 1)]
+    rows = [result_row("gru", "mask", seed, 0.8) for seed in (0, 1)]
+    rows += [result_row("lstm", "mask", seed, 0.7) for seed in (0, 1)]
     rows[1]["host"] = {**rows[1]["host"], "cpu": "Another CPU"}
     text = render(Leaderboard.from_rows(rows), None)
     assert "**Throughputs mix 2 machine kinds** (M1: A CPU, 2 cores; M2: Another CPU, 2 cores)" in (

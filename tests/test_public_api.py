@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from source_plugin import SOURCE_PLUGIN
+import pytest
+from helpers.source_plugin import SOURCE_PLUGIN
 
 import harness
 from harness.plugin.manager import load_registry
@@ -56,6 +57,7 @@ def run_its_own_test(test_file: Path, site: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_a_plugin_on_the_public_names_loads_and_its_tests_get_the_contract_fixture(
     install_distribution, tmp_path
 ):

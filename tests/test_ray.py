@@ -96,6 +96,7 @@ def quiet(_: str) -> None:
     """Where the run's lines go in these tests."""
 
 
+@pytest.mark.slow
 def test_ray_gives_the_accuracies_of_local_and_resumes(options):
     on_ray = replace(options, architectures=("gru", "bag-of-embeddings"))
     ray_rows = run(on_ray, say=quiet)
@@ -142,6 +143,7 @@ def kill_when_stalled(pids: Path, killed: list[int]) -> threading.Thread:
     return thread
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_a_crash_row_and_runs_again(options, cluster):
     killed: list[int] = []
     crashing = replace(options, architectures=("stalling", "bag-of-embeddings"))
@@ -158,6 +160,7 @@ def test_a_killed_worker_is_a_crash_row_and_runs_again(options, cluster):
     assert len(rows_of(options.out_dir)) == 3
 
 
+@pytest.mark.slow
 def test_timeout_kills_the_task_and_the_others_finish(options, cluster):
     timed = replace(options, architectures=("waiting", "bag-of-embeddings"), timeout=20)
     rows = {row["architecture"]: row for row in run(timed, say=quiet)}
@@ -199,6 +202,7 @@ def test_a_run_the_cluster_cannot_serve_stops_before_training(options, change, m
     assert not options.cache_dir.exists()  # refused before the data was prepared
 
 
+@pytest.mark.slow
 def test_ctrl_c_cancels_every_running_task(cluster, news_dir, tmp_path):
     site, pids = cluster
     for stale in pids.iterdir():

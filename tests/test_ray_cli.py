@@ -39,6 +39,7 @@ def head_address():
         subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_each_cell_is_given_a_gpu_of_its_own_and_a_cluster_too_small_is_refused(
     head_address, news_dir, tmp_path
 ):

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from source_plugin import SOURCE_PLUGIN
+from helpers.source_plugin import SOURCE_PLUGIN
 
 from harness import PrefixedSourceKind
 from harness.data.loading import load_dataset, open_source

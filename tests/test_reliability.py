@@ -40,6 +40,7 @@ def assert_refused_before_training(result, harness_run, *expected: str) -> None:
     assert not (harness_run.out / "results.jsonl").exists() or "results.jsonl" in expected
 
 
+@pytest.mark.slow
 def test_a_cut_last_line_keeps_every_finished_row(harness_run):
     """Finding 1: a row appended after a crash mid-write starts a line of its own."""
     args = (*TINY, "--seeds", "2")
@@ -67,6 +68,7 @@ def _rewrite_rows(results: Path, change) -> None:
     results.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
+@pytest.mark.slow
 def test_rows_of_an_older_schema_report_and_resume(harness_run):
     """Finding 2: rows without keys that an earlier schema lacked still report and resume."""
     harness_run(*TINY, "--seeds", "1")
@@ -168,6 +170,7 @@ def test_a_missing_gpu_is_refused_before_any_worker_starts(harness_run, device):
     assert time.monotonic() - started < 60  # no worker ran (each imports TensorFlow)
 
 
+@pytest.mark.slow
 def test_exit_code_says_whether_every_cell_finished(harness_run, install_distribution):
     """Finding 5: a diverged cell counts as finished (0); an error makes the run exit 1,
     after writing its row and the leaderboard."""

@@ -91,6 +91,7 @@ def rows_of(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_end_to_end_rows_leaderboard_and_resume(harness_run):
     args = ("-a", "gru", "-a", "bag-of-embeddings", "-p", "none", "-p", "bucket", "--seeds", "2")
     first = harness_run(*args, "--in-process", "--threads", "1")
@@ -138,6 +139,7 @@ def test_end_to_end_rows_leaderboard_and_resume(harness_run):
     assert len(rows_of(harness_run.out)) == 8
 
 
+@pytest.mark.slow
 def test_same_seed_same_accuracy(harness_run):
     args = ("-a", "lstm", "-p", "mask", "--seeds", "1")
     harness_run(*args)
@@ -150,6 +152,7 @@ def test_same_seed_same_accuracy(harness_run):
     )
 
 
+@pytest.mark.slow
 def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distribution):
     site = install_distribution("rnn-harness-faulty", FAULTY_PLUGINS)
     result = harness_run(
@@ -188,6 +191,7 @@ def test_failing_cells_are_rows_and_the_others_finish(harness_run, install_distr
     assert "3 cells (2 already finished, 1 to run)" in rerun.stdout  # done and diverged stay
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_the_same_command_finishes_only_the_rest(harness_run):
     args = ["-a", "bag-of-embeddings", "-p", "none", "-p", "mask", "--seeds", "2", "--in-process"]
     command = harness_run.command(*args)
@@ -233,6 +237,7 @@ def send_sigint_to_another_thread(pid: int) -> None:
 @pytest.mark.parametrize(
     ("jobs", "receiver"), [(2, "main thread"), (2, "another thread"), (1, "another thread")]
 )
+@pytest.mark.slow
 def test_ctrl_c_stops_the_run_and_its_workers(
     harness_run, install_distribution, tmp_path, jobs, receiver
 ):
@@ -273,6 +278,7 @@ def test_ctrl_c_stops_the_run_and_its_workers(
     assert not (harness_run.out / "results.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_workers_do_not_outlive_a_harness_killed_by_sigkill(
     harness_run, install_distribution, tmp_path
 ):
@@ -303,6 +309,7 @@ def _running(process: psutil.Process) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_an_estimate_comes_first_then_the_longest_cells_and_resuming_skips_finished_ones(
     harness_run,
 ):
@@ -328,6 +335,7 @@ def test_an_estimate_comes_first_then_the_longest_cells_and_resuming_skips_finis
     assert "minutes from start to finish (estimated " in board
 
 
+@pytest.mark.slow
 def test_spare_workers_end_with_the_run(news_dir, tmp_path):
     """A spare is started only for a cell still waiting; none outlives the run, whether it
     ends or is left early (an error)."""
@@ -395,6 +403,7 @@ def harness_architectures():
 """
 
 
+@pytest.mark.slow
 def test_a_plugin_that_fails_only_in_its_worker_reports_its_own_error(
     harness_run, install_distribution
 ):

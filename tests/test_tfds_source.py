@@ -1,15 +1,15 @@
 """The tensorflow-datasets source: any builder's text features and class label, a did-you-mean
 for an unknown name, and a fast failure, with advice, when the data set's hosts are offline.
 
-The builders are defined in ``tfds_builders.py`` and prepared from local files.
+The builders are defined in ``helpers/tfds_builders.py`` and prepared from local files.
 """
 
 import time
 from pathlib import Path
 
 import pytest
-from data_sources import write_zhang_dir
-from tfds_builders import NEWS_CLASSES, REVIEW_CLASSES, TinyNews, TinyReviews, prepare
+from helpers.data_sources import write_zhang_dir
+from helpers.tfds_builders import NEWS_CLASSES, REVIEW_CLASSES, TinyNews, TinyReviews, prepare
 
 from harness.data import SourceOptions
 from harness.data.loading import load_dataset

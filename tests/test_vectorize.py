@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from news_data import news_rows, write_news_csv
+from helpers.news_data import news_rows, write_news_csv
 
 from harness.config import DataConfig
 from harness.data import vectorize

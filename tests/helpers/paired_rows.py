@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.results.predictions import RowPredictions
-from harness.results.schema import SCHEMA_VERSION
+from helpers.result_rows import result_row
 
 LABELS = 4
 
@@ -14,16 +14,11 @@ def rows_with_predictions(
     architecture: str, padding: str, correct: np.ndarray, fingerprint: str = "sha256:rows", **extra
 ) -> list[dict]:
     """One ``done`` row per seed (a row of ``correct``): right where ``correct`` says."""
-    from test_leaderboard import row  # which imports this module
-
     rows = []
     labels = np.arange(correct.shape[1]) % LABELS
     for seed, right in enumerate(correct):
         predicted = np.where(right, labels, (labels + 1) % LABELS)
-        result = {
-            "schema_version": SCHEMA_VERSION,
-            **row(architecture, padding, seed, float(right.mean()), **extra),
-        }
+        result = result_row(architecture, padding, seed, float(right.mean()), **extra)
         result["measurements"]["test_predictions"] = RowPredictions(
             fingerprint, predicted, labels
         ).encode()

@@ -10,7 +10,7 @@ import csv
 import random
 from pathlib import Path
 
-from news_data import write_news_csv
+from helpers.news_data import write_news_csv
 
 
 def class_words(k: int) -> list[str]:

@@ -1,0 +1,1 @@
+"""What several test modules share: tiny data sets, made-up result rows, plugins written as text."""
