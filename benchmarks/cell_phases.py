@@ -113,7 +113,7 @@ def cell_specs(architectures: list[str], paddings: list[str], data_source: str) 
         device=DeviceConfig(parallel_cells=1),
     )
     selection = select(options, registry)
-    prepared = prepare(options.data, None, registry)
+    prepared = prepare(options.data, registry)
     executor = LocalExecutor(options.device, None, in_process=False)
     cells = plan_cells(
         options, selection, registry, prepared, executor.machine(), executor.device()

@@ -35,8 +35,8 @@ def calibrate(results: Path, source: str | None) -> dict[str, Any]:
     rows = [row for row in read_rows(results) if row["status"] == Status.DONE]
     names = {field.name for field in dataclasses.fields(DataConfig)}
     config = DataConfig(**{k: v for k, v in rows[0]["data"].items() if k in names})
-    data = prepare(replace(config, source=source) if source else config)
     registry = load_registry()
+    data = prepare(replace(config, source=source) if source else config, registry)
     padded = {
         (padding, batch): cost.padded_tokens(
             data.train.lengths, batch, registry.padding_strategy(padding).item

@@ -463,6 +463,7 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
 
     from harness.config import DataConfig
     from harness.data import vectorize
+    from harness.plugin.manager import load_registry
     from harness.training.metrics import peak_host_memory_mb
 
     memory["after_import"] = resident_mib()
@@ -481,7 +482,7 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
     _time_calls(vectorize, "fit_vectorizer", seconds, after_adapt)
     config = DataConfig(source=source, max_train=max_train)
     started = time.perf_counter()
-    data = vectorize.prepare(config, Path(cache_dir))
+    data = vectorize.prepare(config, load_registry(), Path(cache_dir))
     seconds["prepare"] = time.perf_counter() - started
     memory["peak"] = peak_host_memory_mb()
 

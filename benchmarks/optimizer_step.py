@@ -33,8 +33,8 @@ from typing import Any
 
 import keras
 
+from harness.api import VectorizedData
 from harness.config import DataConfig, TrainingConfig
-from harness.data.cache import VectorizedData
 from harness.data.vectorize import prepare
 from harness.plugin.manager import Registry, load_registry
 from harness.training.callbacks import weight_averaging
@@ -219,10 +219,11 @@ def main() -> None:
         tf.config.threading.set_intra_op_parallelism_threads(arguments.threads)
         tf.config.threading.set_inter_op_parallelism_threads(arguments.threads)
     cache_dir = arguments.cache_dir and Path(arguments.cache_dir)
-    data = prepare(DataConfig(source=arguments.data), cache_dir)
+    registry = load_registry()
+    data = prepare(DataConfig(source=arguments.data), registry, cache_dir)
     results = optimizer_costs(
         data,
-        load_registry(),
+        registry,
         TrainingConfig(),
         architectures=arguments.arch,
         repeats=arguments.repeats,

@@ -61,6 +61,7 @@ import optimizer_step
 import worker_prestart
 from tutorial_recipe import TUTORIAL_BATCH_SIZE, tutorial_dataset, tutorial_model
 
+from harness.api import VectorizedData
 from harness.batching.padding import padded_share
 from harness.config import (
     DEFAULT_SOURCE,
@@ -71,7 +72,7 @@ from harness.config import (
     TrainingConfig,
 )
 from harness.data.loading import load_dataset
-from harness.data.vectorize import VectorizedData, prepare, source_options
+from harness.data.vectorize import prepare, source_options
 from harness.execution import environment
 from harness.execution.local import prestarts
 from harness.execution.runner import plan_cells, run, select
@@ -115,7 +116,7 @@ def harness_model(data, architecture, training: TrainingConfig, mask: bool) -> k
 
 
 def time_to_accuracy(data, source: str, registry, training: TrainingConfig) -> list[dict]:
-    raw = load_dataset(source, source_options(data.config))
+    raw = load_dataset(source, registry, source_options(data.config))
     raw_texts = [text for text in raw.train.texts]
     splits = {name: data.source_rows[name] for name in ("train", "validation")}
     rows = []
@@ -226,7 +227,7 @@ def overhead(data, registry, training: TrainingConfig, cache_path: str) -> dict:
         if outcome.status != "done":
             raise RuntimeError(f"the overhead section's cell failed: {outcome.reason}")
     started = time.perf_counter()
-    prepare(data.config, Path(cache_path).parent)
+    prepare(data.config, registry, Path(cache_path).parent)
     load_seconds = time.perf_counter() - started
     return {
         "architecture": name,
@@ -652,7 +653,7 @@ def ray_section(bench: Bench) -> dict:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rnn-harness-ray-benchmark-") as scratch:
-        results = ray_cost.measure(bench.data, Path(scratch))
+        results = ray_cost.measure(bench.data, Path(scratch), SIDE_BY_SIDE_EPOCHS)
     return results | {
         "seconds": time.perf_counter() - started,
         "command": shlex.join(["python", *sys.argv]),
@@ -739,8 +740,9 @@ def main() -> None:
     results = {} if everything or not report.is_file() else json.loads(report.read_text())
     started = time.perf_counter()
     training = TrainingConfig()
-    data = prepare(DataConfig(source=arguments.data), arguments.cache_dir)
-    bench = Bench(arguments.data, data, load_registry(), training)
+    registry = load_registry()
+    data = prepare(DataConfig(source=arguments.data), registry, arguments.cache_dir)
+    bench = Bench(arguments.data, data, registry, training)
     command = shlex.join(["python", *sys.argv])
     results |= {
         "commands": [*results.get("commands", []), command],  # some sections: add to them

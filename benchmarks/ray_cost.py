@@ -1,6 +1,7 @@
-"""What ``--executor ray`` costs against ``--executor local``; merged into reports/performance.json.
+"""What ``--executor ray`` costs against ``--executor local``: the ray section of the
+performance report (the ray extra).
 
-    python benchmarks/ray_cost.py      # alone; benchmarks/performance.py runs it as its ray section
+    python benchmarks/performance.py --sections ray
 
 Measured side by side in this one process, on this machine:
 
@@ -11,20 +12,11 @@ Measured side by side in this one process, on this machine:
    with 2 CPUs (one per cell), same cells, same threads per cell;
 4. the data goes to each node once: cells on a cluster of two Ray nodes on this machine,
    then where the data's object has copies.
-
-Writes its results under the ``ray`` key of ``performance.json`` and re-renders
-``performance.md`` with ``benchmarks/performance.py``'s renderer; the other sections of
-the report are left as they are.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import pickle
-import shlex
-import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -33,19 +25,13 @@ from statistics import mean
 import ray
 from ray.cluster_utils import Cluster
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from performance import SIDE_BY_SIDE_EPOCHS, render
-
+from harness.api import VectorizedData
 from harness.config import (
-    DEFAULT_SOURCE,
-    DataConfig,
     DeviceConfig,
     ExecutorConfig,
     RunOptions,
     TrainingConfig,
 )
-from harness.data.vectorize import VectorizedData, prepare
 from harness.execution.ray_cluster import RayExecutor
 from harness.execution.runner import plan_cells, run, select
 from harness.plugin.manager import load_registry
@@ -98,10 +84,13 @@ def fixed_cost(data: VectorizedData, training: TrainingConfig, out: Path) -> dic
     }
 
 
-def side_by_side(data: VectorizedData, training: TrainingConfig, out: Path) -> dict:
-    """Two seeds of a cell: ``--jobs 2`` locally, then Ray with one CPU for each."""
-    epochs = replace(training, max_epochs=SIDE_BY_SIDE_EPOCHS, patience=SIDE_BY_SIDE_EPOCHS)
-    row: dict = {"cell": "/".join(SIDE_BY_SIDE_CELL), "epochs": SIDE_BY_SIDE_EPOCHS}
+def side_by_side(
+    data: VectorizedData, training: TrainingConfig, out: Path, epochs_each: int
+) -> dict:
+    """Two seeds of a cell of ``epochs_each`` epochs: ``--jobs 2`` locally, then Ray with one
+    CPU for each."""
+    epochs = replace(training, max_epochs=epochs_each, patience=epochs_each)
+    row: dict = {"cell": "/".join(SIDE_BY_SIDE_CELL), "epochs": epochs_each}
     runs = {
         "local_jobs_2": {"device": DeviceConfig(parallel_cells=2)},
         "ray_2_cpus": {"executor": ExecutorConfig(executor="ray", cpus_per_cell=1)},
@@ -165,7 +154,9 @@ def copies_per_node(data: VectorizedData, training: TrainingConfig, out: Path) -
         cluster.shutdown()
 
 
-def measure(data: VectorizedData, out: Path) -> dict:
+def measure(data: VectorizedData, out: Path, side_by_side_epochs: int) -> dict:
+    """Every measurement of the module's list, in this process; ``side_by_side_epochs``:
+    the epochs of each cell of the third."""
     training = TrainingConfig()
     started = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -179,33 +170,9 @@ def measure(data: VectorizedData, out: Path) -> dict:
             "data_put_seconds": put_seconds,
             "data_pickled_bytes": len(pickle.dumps(data, protocol=5)),
             "fixed_cost": fixed_cost(data, training, out),
-            "side_by_side": side_by_side(data, training, out),
+            "side_by_side": side_by_side(data, training, out, side_by_side_epochs),
         }
     finally:
         ray.shutdown()
     results["copies"] = copies_per_node(data, training, out)
     return results
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=DEFAULT_SOURCE)
-    parser.add_argument("--out", type=Path, default=Path("reports"))
-    parser.add_argument("--cache-dir", type=Path, default=None)
-    arguments = parser.parse_args()
-    data = prepare(DataConfig(source=arguments.data), arguments.cache_dir)
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="rnn-harness-ray-benchmark-") as scratch:
-        results = measure(data, Path(scratch))
-    results["seconds"] = time.perf_counter() - started
-    results["command"] = shlex.join(["python", *sys.argv])
-    print(json.dumps(results, indent=1))
-    report = arguments.out / "performance.json"
-    merged = json.loads(report.read_text())
-    merged["ray"] = results
-    report.write_text(json.dumps(merged, indent=1, default=str))
-    (arguments.out / "performance.md").write_text(render(merged))
-
-
-if __name__ == "__main__":
-    main()

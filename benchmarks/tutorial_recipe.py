@@ -11,9 +11,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from harness.api import Architecture
 from harness.config import Params
 from harness.data.vectorize import fit_vectorizer
-from harness.model.architecture import Architecture
 
 TUTORIAL_BATCH_SIZE = 16
 TUTORIAL_EMBEDDING_DIM = 64

@@ -51,7 +51,7 @@ def prestart_gain(
         training=TrainingConfig(max_epochs=1),
         device=DeviceConfig(parallel_cells=jobs),
     )
-    prepared = prepare(data, cache_dir)
+    prepared = prepare(data, registry, cache_dir)
     walls: dict[bool, list[float]] = {False: [], True: []}
     cell_walls: dict[bool, list[float]] = {False: [], True: []}
     for repeat in range(repeats):

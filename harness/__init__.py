@@ -1,27 +1,32 @@
 """rnn-harness: compare recurrent text classifiers on equal terms.
 
-What a plugin author imports lives here: :data:`hookimpl` marks a hook
-implementation; :class:`Architecture` and :class:`HyperParameter` describe an
-architecture; :class:`DataSourceKind` (most simply a :class:`PrefixedSourceKind`)
-describes a kind of data source, whose :class:`DataSource` loads a
-:class:`TextDataset` of :class:`LabelledTexts` as :class:`SourceOptions` say, or
-raises :class:`DataError`. The hooks themselves are documented in
-:mod:`harness.plugin.spec`.
+What a plugin author imports lives here (defined in :mod:`harness.api`): :data:`hookimpl`
+marks a hook implementation; :class:`Architecture` and :class:`HyperParameter` describe an
+architecture; a :class:`PaddingStrategy` batches a :class:`VectorizedSplit`;
+:class:`DataSourceKind` (most simply a :class:`PrefixedSourceKind`) describes a kind of
+data source, whose :class:`DataSource` loads a :class:`TextDataset` of
+:class:`LabelledTexts` as :class:`SourceOptions` say, or raises :class:`DataError`. The
+hooks themselves are documented in :mod:`harness.plugin.spec`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from harness.config import Params, ParamValue
-from harness.data.dataset import (
+from harness.api import (
+    OOV_TOKEN_ID,
+    Architecture,
     DataSource,
     DataSourceKind,
+    HyperParameter,
     LabelledTexts,
+    PaddingStrategy,
     PrefixedSourceKind,
     SourceOptions,
     TextDataset,
+    VectorizedData,
+    VectorizedSplit,
 )
+from harness.config import Params, ParamValue
 from harness.errors import DataError
-from harness.model.architecture import Architecture, HyperParameter
 from harness.plugin import hookimpl
 
 try:
@@ -30,17 +35,21 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "OOV_TOKEN_ID",
     "Architecture",
     "DataError",
     "DataSource",
     "DataSourceKind",
     "HyperParameter",
     "LabelledTexts",
+    "PaddingStrategy",
     "ParamValue",
     "Params",
     "PrefixedSourceKind",
     "SourceOptions",
     "TextDataset",
+    "VectorizedData",
+    "VectorizedSplit",
     "__version__",
     "hookimpl",
 ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, HyperParameterError
 from harness.hashing import CONFIG_HASH_LENGTH, digest
 
 # A hyperparameter's value, as an architecture declares it and a cell records it.
@@ -76,21 +76,11 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """How every cell of a run trains. Early stopping decides the epochs actually run.
-
-    The defaults were chosen on the AG News sample (5,390 training rows), three seeds
-    each, where the recurrent models memorise the training rows within a few epochs:
-    word dropout 0.25 and embedding dropout 0.5 hold that back, and the weights are
-    scored as their exponential moving average (momentum 0.98, about the last 50
-    steps), which is steadier than the last step's. The average is updated every
-    ``ema_every`` steps with momentum ``ema_momentum ** ema_every``, the same horizon,
-    and brought up to the last step before each validation: a pass over every weight at
-    every step cost more than it gave (see :mod:`harness.training.optimizer`). Batch 128
-    keeps the CPUs busier per step than the tutorial's 16; Adam at 5e-3 follows the
-    larger batch. Patience 3: with patience 2, the sample's leaderboard took 7.5 % less
-    cell time, but 11 of its 54 cells stopped at an earlier epoch and scored 0.7 points
-    less test accuracy on average.
-    """
+    """How every cell of a run trains: Adam, early stopping on validation accuracy (which
+    decides the epochs actually run), word and embedding dropout, and the weights scored as
+    their exponential moving average, updated every ``ema_every`` steps with momentum
+    ``ema_momentum ** ema_every`` (0 momentum: the last weights). How the defaults were
+    chosen is in CHANGELOG.md (0.1.0)."""
 
     max_epochs: int = 30
     patience: int = 3
@@ -180,7 +170,7 @@ class CellSpec:
 
         The plugins that contributed the architecture and the padding strategy are part of
         it, with their distribution and version, so that a cell of a changed strategy is a
-        new cell (``none`` padded after the text until rnn-harness 0.2.0, before it since).
+        new cell.
         """
         config = dataclasses.asdict(self)
         config.pop("data_cache_path")
@@ -224,3 +214,17 @@ class RunOptions:
     in_process: bool = False
     quiet: bool = False
     command: str = "harness run"
+
+
+def parse_overrides(assignments: list[str]) -> dict[str, dict[str, str]]:
+    """Split ``ARCH.PARAM=VALUE`` strings into ``{arch: {param: value}}`` (values stay text)."""
+    overrides: dict[str, dict[str, str]] = {}
+    for assignment in assignments:
+        target, equals, value = assignment.partition("=")
+        arch, dot, param = target.strip().partition(".")
+        if not (equals and dot and arch and param):
+            raise HyperParameterError(
+                f"cannot read override {assignment!r}: write ARCH.PARAM=VALUE, e.g. lstm.units=64"
+            )
+        overrides.setdefault(arch, {})[param] = value
+    return overrides

@@ -27,3 +27,7 @@ class UnknownNameError(HarnessError, LookupError):
 
 class DataError(HarnessError, ValueError):
     """Input data that cannot be used: names the file, the line and what was wrong."""
+
+
+class HyperParameterError(HarnessError, ValueError):
+    """A hyperparameter override that does not fit its declaration."""

@@ -18,12 +18,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.batching.padding import PaddingStrategy
-from harness.data.cache import VectorizedSplit
-from harness.data.dataset import DataSource, DataSourceKind, SourceOptions, TextDataset
+from harness.api import (
+    NAME_PATTERN,
+    Architecture,
+    DataSource,
+    DataSourceKind,
+    PaddingStrategy,
+    SourceOptions,
+    TextDataset,
+    VectorizedSplit,
+)
 from harness.data.validation import check_usable
 from harness.errors import DataError
-from harness.model.architecture import NAME_PATTERN, Architecture
 from harness.model.classifier import ModelShape, build_classifier
 
 TINY_SHAPE = ModelShape(vocabulary_size=40, num_classes=3, embedding_dim=8)

@@ -118,3 +118,12 @@ def harness_run(news_dir: Path, tmp_path: Path):
     run.out = out
     run.cache = cache
     return run
+
+
+@pytest.fixture(scope="session")
+def registry():
+    """Every installed plugin's contributions, loaded once (tests that install a plugin load
+    their own)."""
+    from harness.plugin.manager import load_registry
+
+    return load_registry()

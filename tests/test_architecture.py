@@ -1,8 +1,8 @@
 import pytest
 
 from harness import Architecture, HyperParameter
-from harness.errors import UnknownNameError
-from harness.model.architecture import HyperParameterError, parse_overrides
+from harness.config import parse_overrides
+from harness.errors import HyperParameterError, UnknownNameError
 
 
 def encoder(embedded, params):

@@ -102,7 +102,7 @@ def test_each_cell_records_the_plugin_of_its_padding_strategy(
         architectures=("gru",), paddings=("none", "left-as-is"), seeds=1,
         data=DataConfig(source=str(news_dir)),
     )  # fmt: skip
-    data = prepare(options.data, tmp_path / "cache")
+    data = prepare(options.data, registry, tmp_path / "cache")
     cells = plan_cells(options, select(options, registry), registry, data, {}, DeviceConfig())
     recorded = {cell.padding: cell.padding_plugin for cell in cells}
     assert recorded == {

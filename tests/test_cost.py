@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from helpers.result_rows import result_row
 
+from harness.api import VectorizedData, VectorizedSplit
 from harness.batching.padding import BucketByLength, PadToLongestInBatch
 from harness.config import CellSpec, DataConfig, DeviceConfig, TrainingConfig
-from harness.data.vectorize import VectorizedData, VectorizedSplit
 from harness.execution import cost
 from harness.execution.cost import (
     A_PRIORI,

@@ -13,9 +13,13 @@ def cost_growth():
     return load_benchmark("cost_growth")
 
 
-def test_the_repeated_sample_holds_each_training_row_that_many_times(cost_growth, tmp_path):
-    sample = load_dataset("ag-news-sample")
-    repeated = load_dataset(str(cost_growth.write_repeated_sample(tmp_path / "repeated", 3)))
+def test_the_repeated_sample_holds_each_training_row_that_many_times(
+    cost_growth, tmp_path, registry
+):
+    sample = load_dataset("ag-news-sample", registry)
+    repeated = load_dataset(
+        str(cost_growth.write_repeated_sample(tmp_path / "repeated", 3)), registry
+    )
     assert repeated.train.texts == sample.train.texts * 3
     assert list(repeated.train.labels) == list(sample.train.labels) * 3
     assert repeated.test.texts == sample.test.texts

@@ -30,63 +30,65 @@ def options(*fields: str, label: str | None = None) -> SourceOptions:
 # The CSV family of Zhang et al. (2015)
 
 
-def test_two_field_polarity_layout_without_classes_txt_names_classes_and_says_so(tmp_path):
+def test_two_field_polarity_layout_without_classes_txt_names_classes_and_says_so(
+    tmp_path, registry
+):
     directory = write_zhang_dir(tmp_path / "polarity", classes=2, text_fields=1)
-    dataset = load_dataset(str(directory))
+    dataset = load_dataset(str(directory), registry)
     assert dataset.fields == ("text",)
     assert dataset.class_names == ["1", "2"]
     assert dataset.notes == (f'{directory}: no classes.txt, so the classes are named "1".."K"',)
     assert (len(dataset.train), len(dataset.test)) == (24, 6)
 
 
-def test_fourteen_classes_in_the_three_field_layout(tmp_path):
+def test_fourteen_classes_in_the_three_field_layout(tmp_path, registry):
     names = [f"class {k}" for k in range(1, 15)]
-    dataset = load_dataset(str(write_zhang_dir(tmp_path / "dbpedia", 14, 2, names)))
+    dataset = load_dataset(str(write_zhang_dir(tmp_path / "dbpedia", 14, 2, names)), registry)
     assert dataset.class_names == names
     assert sorted(set(dataset.train.labels.tolist())) == list(range(14))
 
 
-def test_four_field_layout_joins_question_and_answer(tmp_path):
+def test_four_field_layout_joins_question_and_answer(tmp_path, registry):
     directory = write_zhang_dir(tmp_path / "yahoo", 3, 3, ["a", "b", "c"])
     (directory / "train.csv").write_text(
         '"1","Why?","Because.","It is."\n"2","How?","So.","Thus."\n"3","Who?","Me.","You."\n'
     )
-    dataset = load_dataset(str(directory))
+    dataset = load_dataset(str(directory), registry)
     assert dataset.fields == ("question_title", "question_content", "answer")
     assert dataset.train.texts[0] == "Why? Because. It is."
-    answers = load_dataset(str(directory), options("answer"))
+    answers = load_dataset(str(directory), registry, options("answer"))
     assert answers.train.texts == ["It is.", "Thus.", "You."]
 
 
-def test_every_row_must_have_the_layout_of_the_first(tmp_path):
+def test_every_row_must_have_the_layout_of_the_first(tmp_path, registry):
     directory = write_zhang_dir(tmp_path / "mixed", 2, 2, ["a", "b"])
     (directory / "test.csv").write_text('"1","title","description"\n"2","only text"\n')
     with pytest.raises(DataError, match=r"test.csv: malformed rows\n  line 2: expected 3 fields"):
-        load_dataset(str(directory))
+        load_dataset(str(directory), registry)
 
 
-def test_a_row_width_outside_the_family_is_one_line(tmp_path):
+def test_a_row_width_outside_the_family_is_one_line(tmp_path, registry):
     directory = write_zhang_dir(tmp_path / "wide", 2, 2, ["a", "b"])
     (directory / "train.csv").write_text('"1","a","b","c","d"\n')
     with pytest.raises(DataError, match=r"train.csv, line 1: 5 fields; the CSV family layout has"):
-        load_dataset(str(directory))
+        load_dataset(str(directory), registry)
 
 
-def test_a_wrong_field_name_lists_the_layouts_fields(tmp_path):
+def test_a_wrong_field_name_lists_the_layouts_fields(tmp_path, registry):
     directory = write_zhang_dir(tmp_path / "news", 2, 2, ["a", "b"])
     with pytest.raises(DataError, match=r"'body' is not a text field .* title\+description$"):
-        load_dataset(str(directory), options("body"))
+        load_dataset(str(directory), registry, options("body"))
     with pytest.raises(DataError, match="--label-column applies to tables"):
-        load_dataset(str(directory), options(label="label"))
+        load_dataset(str(directory), registry, options(label="label"))
 
 
 # Tables
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
-def test_a_table_with_string_labels_in_every_format(tmp_path, suffix):
+def test_a_table_with_string_labels_in_every_format(tmp_path, suffix, registry):
     directory = write_table_dir(tmp_path / "table", suffix, ["sports", "business", "world"])
-    dataset = load_dataset(str(directory))
+    dataset = load_dataset(str(directory), registry)
     assert dataset.class_names == ["business", "sports", "world"]  # sorted training labels
     assert dataset.fields == ("text",)
     assert (len(dataset.train), len(dataset.test)) == (40, 12)
@@ -94,33 +96,33 @@ def test_a_table_with_string_labels_in_every_format(tmp_path, suffix):
     assert dataset.fingerprint.startswith("sha256:")
 
 
-def test_integer_labels_sort_as_numbers_and_columns_join_in_order(tmp_path):
+def test_integer_labels_sort_as_numbers_and_columns_join_in_order(tmp_path, registry):
     directory = tmp_path / "table"
     directory.mkdir()
     for split, seed in (("train", 1), ("test", 2)):
         rows = [{**r, "title": f"T{n}"} for n, r in enumerate(table_rows([10, 2, 1], 9, seed))]
         (directory / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    dataset = load_dataset(str(directory), options("title", "text"))
+    dataset = load_dataset(str(directory), registry, options("title", "text"))
     assert dataset.class_names == ["1", "2", "10"]
     assert dataset.train.texts[0].startswith("T0 ")
 
 
-def test_wrong_column_names_list_the_columns(tmp_path):
+def test_wrong_column_names_list_the_columns(tmp_path, registry):
     directory = write_table_dir(tmp_path / "table", ".csv", ["a", "b"])
     with pytest.raises(DataError, match=r"train.csv: no text column 'body'; columns: text, label$"):
-        load_dataset(str(directory), options("body"))
+        load_dataset(str(directory), registry, options("body"))
     with pytest.raises(DataError, match=r"no label column 'y'; columns: text, label$"):
-        load_dataset(str(directory), options(label="y"))
+        load_dataset(str(directory), registry, options(label="y"))
     (directory / "train.csv").write_text("review,stars\nfine,5\n")
     with pytest.raises(DataError, match=r"no text column 'text' \(the default; name yours"):
-        load_dataset(str(directory))
+        load_dataset(str(directory), registry)
 
 
-def test_table_rows_are_checked_with_their_row_numbers(tmp_path):
+def test_table_rows_are_checked_with_their_row_numbers(tmp_path, registry):
     directory = write_table_dir(tmp_path / "table", ".csv", ["a", "b"])
     (directory / "test.csv").write_text('text,label\nfine,a\n"",b\nalso fine,\nnew one,c\n')
     with pytest.raises(DataError) as raised:
-        load_dataset(str(directory))
+        load_dataset(str(directory), registry)
     assert str(raised.value) == (
         f"{directory / 'test.csv'}: malformed rows\n"
         "  row 2: empty text in the chosen columns (text)\n"
@@ -129,26 +131,26 @@ def test_table_rows_are_checked_with_their_row_numbers(tmp_path):
     )
 
 
-def test_table_directory_needs_one_file_per_split(tmp_path):
+def test_table_directory_needs_one_file_per_split(tmp_path, registry):
     directory = write_table_dir(tmp_path / "table", ".csv", ["a", "b"])
     (directory / "test.csv").unlink()
     with pytest.raises(
         DataError, match=r"no test file; a table directory holds train\.\* and test\.\*"
     ):
-        load_dataset(str(directory))
+        load_dataset(str(directory), registry)
 
 
 # Hugging Face
 
 
 @pytest.mark.parametrize("class_label", [True, False])
-def test_a_hugging_face_data_set_saved_to_disk(tmp_path, class_label):
+def test_a_hugging_face_data_set_saved_to_disk(tmp_path, class_label, registry):
     path = saved_hf_dataset(tmp_path / "hf", class_label)
-    dataset = load_dataset(f"hf:{path}")
+    dataset = load_dataset(f"hf:{path}", registry)
     assert dataset.class_names == ["neg", "pos"]
     assert (len(dataset.train), len(dataset.test)) == (30, 10)
     assert dataset.train.labels[:2].tolist() == [0, 1]
-    assert source_fingerprint(f"hf:{path}") == dataset.fingerprint
+    assert source_fingerprint(f"hf:{path}", registry) == dataset.fingerprint
 
 
 def only_train(path: Path) -> Path:
@@ -159,24 +161,24 @@ def only_train(path: Path) -> Path:
     return path.with_name("train")
 
 
-def test_hugging_face_errors_are_one_line(tmp_path, monkeypatch):
+def test_hugging_face_errors_are_one_line(tmp_path, monkeypatch, registry):
     path = saved_hf_dataset(tmp_path / "hf", class_label=True)
     with pytest.raises(DataError, match=r"no text column 'body'; columns: text, label$"):
-        load_dataset(f"hf:{path}", options("body"))
+        load_dataset(f"hf:{path}", registry, options("body"))
     with pytest.raises(DataError, match=r"hf:.*: no test split \(splits: train\); the harness"):
-        load_dataset(f"hf:{only_train(path)}")
+        load_dataset(f"hf:{only_train(path)}", registry)
     monkeypatch.setitem(sys.modules, "datasets", None)  # as if the [hf] extra were not installed
     with pytest.raises(
         DataError, match=r"needs the Hugging Face extra: pip install 'rnn-harness\[hf\]'"
     ):
-        load_dataset(f"hf:{path}")
+        load_dataset(f"hf:{path}", registry)
 
 
 # The embedded sample and the shared checks
 
 
-def test_the_embedded_sample_is_the_default_with_its_terms_beside_it():
-    dataset = load_dataset(embedded.NAME)
+def test_the_embedded_sample_is_the_default_with_its_terms_beside_it(registry):
+    dataset = load_dataset(embedded.NAME, registry)
     assert dataset.class_names == ["World", "Sports", "Business", "Sci/Tech"]
     assert (len(dataset.train), len(dataset.test)) == (7_894, 2_516)
     assert not set(dataset.test.texts) & set(dataset.train.texts)
@@ -192,9 +194,9 @@ def test_a_training_split_emptied_by_the_validation_split_is_refused():
         check_training_split("here", ["a", "b"], [], held_out=5)
 
 
-def test_an_unknown_source_says_what_data_takes(tmp_path):
+def test_an_unknown_source_says_what_data_takes(tmp_path, registry):
     with pytest.raises(DataError, match=r"not a directory\. --data takes ag-news-sample, a dire"):
-        open_source(str(tmp_path / "nowhere"))
+        open_source(str(tmp_path / "nowhere"), registry)
 
 
 def test_every_file_of_the_sample_is_package_data():
@@ -214,8 +216,10 @@ def test_every_file_of_the_sample_is_package_data():
 IMPORTED_LIBRARIES = """
 import sys
 from harness.data.loading import load_dataset
+from harness.plugin.manager import load_registry
+registry = load_registry()
 for source in sys.argv[1:]:
-    load_dataset(source)
+    load_dataset(source, registry)
 print(" ".join(m for m in ("pandas", "tensorflow_datasets", "datasets") if m in sys.modules))
 """
 

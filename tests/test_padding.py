@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from harness.api import VectorizedSplit
 from harness.batching.padding import (
     BUCKET,
     MASK,
@@ -13,7 +14,6 @@ from harness.batching.padding import (
     bucket_boundaries,
     padded_share,
 )
-from harness.data.cache import VectorizedSplit
 
 
 def split_of(rows: list[list[int]]) -> VectorizedSplit:

@@ -17,7 +17,7 @@ def test_the_overhead_cell_trains(news_dir: Path, tmp_path: Path):
     train, not stop at an error."""
     performance = load_benchmark("performance")
     registry = load_registry()
-    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache", registry)
+    data = prepare(DataConfig(source=str(news_dir)), registry, tmp_path / "cache")
     spec = performance.overhead_cell(data, registry, TrainingConfig(batch_size=16), epochs=1)
     outcome = run_in_process(spec, lambda line: None)
     assert outcome.status == "done", outcome.reason

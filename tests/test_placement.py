@@ -16,7 +16,6 @@ from harness.execution.executor import open_executor
 from harness.execution.local import LocalExecutor, prestarts
 from harness.execution.preflight import gpus_visible
 from harness.execution.runner import plan_cells, select
-from harness.plugin.manager import load_registry
 from harness.report.leaderboard import Leaderboard, render
 
 
@@ -44,7 +43,7 @@ def test_cells_side_by_side_never_share_a_gpu(device, gpus, message):
         gpus_for_workers(DeviceConfig(device=device, parallel_cells=2), gpus)
 
 
-def test_local_workers_are_given_their_gpus_and_record_them(news_dir, tmp_path):
+def test_local_workers_are_given_their_gpus_and_record_them(news_dir, tmp_path, registry):
     """Two GPUs named 3 and 5 (this machine has none, so TensorFlow in each worker finds no
     GPU and trains on the CPU), two cells at once: each worker is given its own."""
     options = RunOptions(
@@ -55,8 +54,7 @@ def test_local_workers_are_given_their_gpus_and_record_them(news_dir, tmp_path):
         training=TrainingConfig(max_epochs=1, batch_size=16),
         device=DeviceConfig(parallel_cells=2),
     )
-    registry = load_registry()
-    data = prepare(options.data, tmp_path / "cache")
+    data = prepare(options.data, registry, tmp_path / "cache")
     with LocalExecutor(options.device, None, in_process=False, gpus=["3", "5"]) as executor:
         cells = plan_cells(
             options, select(options, registry), registry, data, executor.machine(), options.device

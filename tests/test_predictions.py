@@ -47,8 +47,8 @@ def test_the_fingerprint_names_source_rows_and_labels():
 
 
 @pytest.mark.filterwarnings("ignore:Your input ran out of data")  # as the worker ignores it
-def test_a_trained_cell_records_its_predictions_in_test_row_order(news_dir, tmp_path):
-    data = prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
+def test_a_trained_cell_records_its_predictions_in_test_row_order(news_dir, tmp_path, registry):
+    data = prepare(DataConfig(source=str(news_dir)), registry, tmp_path / "cache")
     spec = CellSpec(
         "bag-of-embeddings", {}, "bucket", 0, TrainingConfig(max_epochs=2, batch_size=16),
         DeviceConfig(), data.describe(), str(data.cache_path),
@@ -65,7 +65,9 @@ def test_a_trained_cell_records_its_predictions_in_test_row_order(news_dir, tmp_
         data.fingerprint, data.source_rows["test"], data.test.labels
     )
     other_vocabulary = prepare(
-        DataConfig(source=str(news_dir), vocabulary_size=50, max_train=100), tmp_path / "cache"
+        DataConfig(source=str(news_dir), vocabulary_size=50, max_train=100),
+        registry,
+        tmp_path / "cache",
     )
     assert predictions.test_fingerprint == fingerprint_test_rows(
         other_vocabulary.fingerprint,

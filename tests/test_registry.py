@@ -175,21 +175,21 @@ def test_hook_harness_data_sources(install_distribution, tmp_path):
     assert registered.source.distribution == "rnn-harness-mysource"
     dataset = check_data_source(registered.item, "mysource:tiny")
     assert dataset.class_names == ["money", "sport"]
-    assert load_dataset("mysource:tiny").fingerprint == "mysource:tiny:1"
+    assert load_dataset("mysource:tiny", registry).fingerprint == "mysource:tiny:1"
     with pytest.raises(DataError, match=r"^mysource:huge: no such corpus"):
-        load_dataset("mysource:huge")
+        load_dataset("mysource:huge", registry)
     # a plugin's kinds are asked before the core's: this directory is not read as a table
     marked = tmp_path / "marked"
     marked.mkdir()
     (marked / "MYSOURCE").write_text("tiny\n")
     assert registry.data_sources_in_turn()[0].source.name == "mysource"
-    assert open_source(str(marked)).fingerprint() == "mysource:tiny:1"
+    assert open_source(str(marked), registry).fingerprint() == "mysource:tiny:1"
 
 
 def test_no_kind_of_source_claims_it_lists_every_kind_in_one_line(install_distribution):
     install_distribution("rnn-harness-mysource", {"mysource": SOURCE_PLUGIN})
     with pytest.raises(DataError) as raised:
-        open_source("nosuch:tiny")
+        open_source("nosuch:tiny", load_registry())
     message = str(raised.value)
     assert "\n" not in message
     assert message.startswith("nosuch:tiny: not a directory. --data takes ")

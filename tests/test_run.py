@@ -23,7 +23,6 @@ from harness.config import DataConfig, DeviceConfig, RunOptions, TrainingConfig
 from harness.data.vectorize import prepare
 from harness.execution.local import LocalExecutor, prestarts
 from harness.execution.runner import plan_cells, select
-from harness.plugin.manager import load_registry
 from harness.results.schema import Measurements, ResultRow
 
 FAULTY_PLUGINS = {
@@ -336,7 +335,7 @@ def test_an_estimate_comes_first_then_the_longest_cells_and_resuming_skips_finis
 
 
 @pytest.mark.slow
-def test_spare_workers_end_with_the_run(news_dir, tmp_path):
+def test_spare_workers_end_with_the_run(news_dir, tmp_path, registry):
     """A spare is started only for a cell still waiting; none outlives the run, whether it
     ends or is left early (an error)."""
     options = RunOptions(
@@ -347,8 +346,7 @@ def test_spare_workers_end_with_the_run(news_dir, tmp_path):
         training=TrainingConfig(max_epochs=1, batch_size=16),
         device=DeviceConfig(parallel_cells=1),
     )
-    registry = load_registry()
-    data = prepare(options.data, tmp_path / "cache")
+    data = prepare(options.data, registry, tmp_path / "cache")
     executor = LocalExecutor(options.device, None, in_process=False)
     cells = plan_cells(
         options, select(options, registry), registry, data, executor.machine(), executor.device()

@@ -26,14 +26,14 @@ def tfds_dir(tmp_path_factory) -> Path:
     return root / "data"
 
 
-def test_a_builder_with_two_text_features_joins_them_in_its_order(tfds_dir):
-    dataset = load_dataset("tfds:tiny_news", SourceOptions(tfds_data_dir=tfds_dir))
+def test_a_builder_with_two_text_features_joins_them_in_its_order(tfds_dir, registry):
+    dataset = load_dataset("tfds:tiny_news", registry, SourceOptions(tfds_data_dir=tfds_dir))
     assert dataset.fields == ("title", "description")
     assert dataset.class_names == list(NEWS_CLASSES)
     assert (len(dataset.train), len(dataset.test)) == (36, 9)
     assert sorted(dataset.train.labels.tolist()) == sorted([0, 1, 2] * 12)
     parts = [
-        load_dataset("tfds:tiny_news", SourceOptions((name,), tfds_data_dir=tfds_dir))
+        load_dataset("tfds:tiny_news", registry, SourceOptions((name,), tfds_data_dir=tfds_dir))
         for name in ("title", "description")
     ]
     assert [part.fields for part in parts] == [("title",), ("description",)]
@@ -43,28 +43,30 @@ def test_a_builder_with_two_text_features_joins_them_in_its_order(tfds_dir):
     ]
 
 
-def test_a_builder_with_one_text_feature(tfds_dir):
-    dataset = load_dataset("tfds:tiny_reviews", SourceOptions(tfds_data_dir=tfds_dir))
+def test_a_builder_with_one_text_feature(tfds_dir, registry):
+    dataset = load_dataset("tfds:tiny_reviews", registry, SourceOptions(tfds_data_dir=tfds_dir))
     assert dataset.fields == ("text",)
     assert dataset.class_names == list(REVIEW_CLASSES)
     assert (len(dataset.train), len(dataset.test)) == (24, 6)
 
 
-def test_a_wrong_field_name_lists_the_features(tfds_dir):
+def test_a_wrong_field_name_lists_the_features(tfds_dir, registry):
     with pytest.raises(DataError) as raised:
-        load_dataset("tfds:tiny_news", SourceOptions(("body",), tfds_data_dir=tfds_dir))
+        load_dataset("tfds:tiny_news", registry, SourceOptions(("body",), tfds_data_dir=tfds_dir))
     assert str(raised.value) == (
         "--fields: 'body' is not a text feature of tfds:tiny_news "
         "(features: label (ClassLabel), title (Text), description (Text))"
     )
 
 
-def test_unreachable_download_fails_fast_with_advice(tmp_path, monkeypatch):
+def test_unreachable_download_fails_fast_with_advice(tmp_path, monkeypatch, registry):
     # the data set's own download host, as if it could not be reached: nothing listens there
     monkeypatch.setattr(tfds_source, "download_hosts", lambda builder: [("127.0.0.1", 9)])
     started = time.monotonic()
     with pytest.raises(DataError) as raised:
-        load_dataset("tfds:ag_news_subset", SourceOptions(tfds_data_dir=tmp_path / "tfds"))
+        load_dataset(
+            "tfds:ag_news_subset", registry, SourceOptions(tfds_data_dir=tmp_path / "tfds")
+        )
     assert time.monotonic() - started < 30
     message = str(raised.value)
     assert "cannot be reached" in message
@@ -78,6 +80,6 @@ def test_the_download_check_asks_the_data_sets_own_hosts(tmp_path):
     assert tfds_source.download_hosts(builder) == [("drive.google.com", 443)]
 
 
-def test_unknown_tfds_name_is_a_clear_error(tmp_path):
+def test_unknown_tfds_name_is_a_clear_error(tmp_path, registry):
     with pytest.raises(DataError, match="has no data set 'no_such_news'"):
-        load_dataset("tfds:no_such_news", SourceOptions(tfds_data_dir=tmp_path))
+        load_dataset("tfds:no_such_news", registry, SourceOptions(tfds_data_dir=tmp_path))

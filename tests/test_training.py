@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import harness.training.fit
+from harness.api import OOV_TOKEN_ID, Architecture, VectorizedData
 from harness.batching.padding import MASK
 from harness.config import DataConfig, TrainingConfig
-from harness.data.vectorize import OOV_TOKEN_ID, VectorizedData, prepare
-from harness.model.architecture import Architecture
+from harness.data.vectorize import prepare
 from harness.model.word_dropout import WordDropout
 from harness.plugin.manager import load_registry
 from harness.training.callbacks import EarlyStoppingAboveChance, weight_averaging
@@ -70,8 +70,8 @@ def test_a_model_that_never_beats_chance_keeps_its_last_weights():
 
 
 @pytest.fixture
-def data(news_dir, tmp_path) -> VectorizedData:
-    return prepare(DataConfig(source=str(news_dir)), tmp_path / "cache")
+def data(news_dir, tmp_path, registry) -> VectorizedData:
+    return prepare(DataConfig(source=str(news_dir)), registry, tmp_path / "cache")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.data.dataset import LabelledTexts, TextDataset
+from harness.api import LabelledTexts, TextDataset
 from harness.data.validation import check_usable
 from harness.errors import DataError
 

@@ -39,21 +39,25 @@ def test_split_off_keeps_copies_of_a_row_on_one_side():
     assert not set(groups[kept]) & set(groups[taken])
 
 
-def test_validation_holds_no_copy_of_a_training_row(tmp_path):
+def test_validation_holds_no_copy_of_a_training_row(tmp_path, registry):
     directory = tmp_path / "repeats"
     directory.mkdir()
     (directory / "classes.txt").write_text("a\nb\n")
     rows = [(k % 2 + 1, f"story{k % 30}", "told again") for k in range(90)]  # each story 3 times
     write_news_csv(directory / "train.csv", rows)
     write_news_csv(directory / "test.csv", [(k % 2 + 1, f"new{k}", "told once") for k in range(4)])
-    data = prepare(DataConfig(source=str(directory), validation_size=0.2), tmp_path / "cache")
+    data = prepare(
+        DataConfig(source=str(directory), validation_size=0.2), registry, tmp_path / "cache"
+    )
     story = np.arange(90) % 30
     assert len(data.validation) == 18
     assert not set(story[data.source_rows["train"]]) & set(story[data.source_rows["validation"]])
 
 
-def test_prepare_splits_sizes_and_stratification(news_dir, tmp_path):
-    data = prepare(DataConfig(source=str(news_dir), validation_size=0.25), tmp_path / "cache")
+def test_prepare_splits_sizes_and_stratification(news_dir, tmp_path, registry):
+    data = prepare(
+        DataConfig(source=str(news_dir), validation_size=0.25), registry, tmp_path / "cache"
+    )
     assert {name: len(split) for name, split in data.splits.items()} == {
         "train": 120,
         "validation": 40,
@@ -63,72 +67,78 @@ def test_prepare_splits_sizes_and_stratification(news_dir, tmp_path):
     assert not set(data.source_rows["train"]) & set(data.source_rows["validation"])
 
 
-def test_max_train_takes_a_stratified_subset(news_dir, tmp_path):
-    data = prepare(DataConfig(source=str(news_dir), max_train=40), tmp_path / "cache")
+def test_max_train_takes_a_stratified_subset(news_dir, tmp_path, registry):
+    data = prepare(DataConfig(source=str(news_dir), max_train=40), registry, tmp_path / "cache")
     assert len(data.train) == 40
     assert np.bincount(data.train.labels).tolist() == [10, 10, 10, 10]
     assert len(data.validation) == 16  # carved before the subset, so max_train leaves it alone
 
 
-def test_vocabulary_is_fitted_on_the_training_split_only(tmp_path):
+def test_vocabulary_is_fitted_on_the_training_split_only(tmp_path, registry):
     directory = tmp_path / "marked"
     directory.mkdir()
     (directory / "classes.txt").write_text("a\nb\n")
     rows = [(k % 2 + 1, f"row{k}marker", "common words here") for k in range(40)]
     write_news_csv(directory / "train.csv", rows)
     write_news_csv(directory / "test.csv", [(1, "testonlymarker", "common")])
-    data = prepare(DataConfig(source=str(directory), validation_size=0.25), tmp_path / "cache")
+    data = prepare(
+        DataConfig(source=str(directory), validation_size=0.25), registry, tmp_path / "cache"
+    )
     vocabulary = set(data.vocabulary)
     assert {f"row{k}marker" for k in data.source_rows["train"]} <= vocabulary
     assert not {f"row{k}marker" for k in data.source_rows["validation"]} & vocabulary
     assert "testonlymarker" not in vocabulary
 
 
-def test_tokens_round_trip_through_the_vocabulary(news_dir, tmp_path):
-    data = prepare(DataConfig(source=str(news_dir), fields="title"), tmp_path / "cache")
+def test_tokens_round_trip_through_the_vocabulary(news_dir, tmp_path, registry):
+    data = prepare(DataConfig(source=str(news_dir), fields="title"), registry, tmp_path / "cache")
     first = data.test.rows()[0]
     words = [data.vocabulary[token] for token in first]
     title = news_rows(40, seed=2)[0][1].lower().replace(".", "").split()
     assert words == [word if word in data.vocabulary else "[UNK]" for word in title]
 
 
-def test_max_length_truncates(news_dir, tmp_path):
-    data = prepare(DataConfig(source=str(news_dir), max_length=5), tmp_path / "cache")
+def test_max_length_truncates(news_dir, tmp_path, registry):
+    data = prepare(DataConfig(source=str(news_dir), max_length=5), registry, tmp_path / "cache")
     assert data.train.lengths.max() == 5
 
 
-def test_a_row_with_no_tokens_gets_one_out_of_vocabulary_token(tmp_path):
+def test_a_row_with_no_tokens_gets_one_out_of_vocabulary_token(tmp_path, registry):
     directory = tmp_path / "punct"
     directory.mkdir()
     (directory / "classes.txt").write_text("a\nb\n")
     rows = [(k % 2 + 1, ("alpha beta", "gamma delta")[k % 2], f"row{k}") for k in range(20)]
     write_news_csv(directory / "train.csv", rows)
     write_news_csv(directory / "test.csv", [(1, "!!!", "..."), (2, "alpha", "")])
-    data = prepare(DataConfig(source=str(directory)), tmp_path / "cache")
+    data = prepare(DataConfig(source=str(directory)), registry, tmp_path / "cache")
     assert data.rows_without_tokens["test"] == 1
     assert data.test.rows()[0].tolist() == [vectorize.OOV_TOKEN_ID]
     assert data.test.lengths.min() == 1
 
 
-def test_cache_is_reused_and_invalidated_by_any_input_change(news_dir, tmp_path, monkeypatch):
+def test_cache_is_reused_and_invalidated_by_any_input_change(
+    news_dir, tmp_path, monkeypatch, registry
+):
     cache = tmp_path / "cache"
-    first = prepare(DataConfig(source=str(news_dir)), cache)
+    first = prepare(DataConfig(source=str(news_dir)), registry, cache)
 
     def must_not_rebuild(*args):
         raise AssertionError("rebuilt a cached data set")
 
     with monkeypatch.context() as patch:
         patch.setattr(vectorize, "vectorize", must_not_rebuild)
-        again = prepare(DataConfig(source=str(news_dir)), cache)
+        again = prepare(DataConfig(source=str(news_dir)), registry, cache)
     assert again.cache_path == first.cache_path
     np.testing.assert_array_equal(again.train.token_ids, first.train.token_ids)
 
-    other_fields = prepare(DataConfig(source=str(news_dir), fields="title"), cache)
-    other_seed = prepare(DataConfig(source=str(news_dir), split_seed=1), cache)
-    other_vocabulary = prepare(DataConfig(source=str(news_dir), vocabulary_size=10), cache)
-    raw_text = prepare(DataConfig(source=str(news_dir), normalize=False), cache)
+    other_fields = prepare(DataConfig(source=str(news_dir), fields="title"), registry, cache)
+    other_seed = prepare(DataConfig(source=str(news_dir), split_seed=1), registry, cache)
+    other_vocabulary = prepare(
+        DataConfig(source=str(news_dir), vocabulary_size=10), registry, cache
+    )
+    raw_text = prepare(DataConfig(source=str(news_dir), normalize=False), registry, cache)
     write_news_csv(news_dir / "test.csv", news_rows(40, seed=99))
-    changed_file = prepare(DataConfig(source=str(news_dir)), cache)
+    changed_file = prepare(DataConfig(source=str(news_dir)), registry, cache)
     paths = {d.cache_path for d in (first, other_fields, other_seed, other_vocabulary, raw_text)}
     assert len(paths | {changed_file.cache_path}) == 6
     assert len(other_vocabulary.vocabulary) == 10

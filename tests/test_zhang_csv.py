@@ -10,13 +10,14 @@ from harness.data import SourceOptions, TextDataset
 from harness.data.loading import open_source
 from harness.data.text import normalize
 from harness.errors import DataError
+from harness.plugin.manager import load_registry
 
 CLASSES = "World\nSports\nBusiness\nSci/Tech\n"
 
 
 def read(directory: Path, *fields: str) -> TextDataset:
     """Both splits as the source reads them (the usability checks are tested on their own)."""
-    return open_source(str(directory), SourceOptions(fields=fields)).load()
+    return open_source(str(directory), load_registry(), SourceOptions(fields=fields)).load()
 
 
 def make_dir(tmp_path: Path, train: bytes | str, test: bytes | str = '"1","t","d"\n') -> Path:

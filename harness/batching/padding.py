@@ -1,15 +1,14 @@
 """Padding strategies: how vectorised rows of different lengths become batches.
 
-Every strategy pads with token id 0 and returns a ``tf.data`` pipeline of
-``(token_ids, labels)`` batches. The core's three strategies are contributed
-through the same hook as a third party's (:func:`harness_padding_strategies`).
+Every strategy pads with token id 0, returns a ``tf.data`` pipeline of
+``(token_ids, labels)`` batches and states what an epoch of them costs
+(``padded_tokens``). The core's three strategies are contributed through the same hook
+as a third party's (:func:`harness_padding_strategies`).
 
 - ``none``: pad each batch to its longest row, *before* the text; the model sees
   the pads. Unmasked, a recurrent model then reads the pads first and the text last,
   so its last state follows the text's last word (Keras's own ``pad_sequences`` pads
-  before the text by default for this reason). Padded after the text, as before
-  rnn-harness 0.2.0, a one-way RNN's last state had read every pad after its row's
-  last word, and the simple RNN, GRU and LSTM sat at chance for many epochs.
+  before the text by default for this reason).
 - ``mask``: pad each batch to its longest row, after the text; the embedding masks
   the pads.
 - ``bucket``: group rows of similar length, then pad after the text and mask.
@@ -25,55 +24,18 @@ at the end of an epoch, which inflates epoch times by up to 2x.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from harness.api import PaddingStrategy, VectorizedSplit, pad_to_longest_tokens
 from harness.plugin import hookimpl
 
 if TYPE_CHECKING:
     import tensorflow as tf
 
-    from harness.data.cache import VectorizedSplit
-
 PREFETCH_BATCHES = 4
 ROWS_PER_BUCKET_IN_BATCHES = 2  # padded share 0.09 on the AG News sample at batch 128
-
-
-@runtime_checkable
-class PaddingStrategy(Protocol):
-    """What a padding strategy provides (see ``harness_padding_strategies``)."""
-
-    @property
-    def name(self) -> str:
-        """Unique among the registered strategies: lower-case words joined by '-'."""
-        ...
-
-    @property
-    def summary(self) -> str:
-        """One line for ``harness list``."""
-        ...
-
-    @property
-    def masks(self) -> bool:
-        """Whether the embedding masks the padding (``mask_zero``)."""
-        ...
-
-    def batches(
-        self,
-        split: VectorizedSplit,
-        batch_size: int,
-        *,
-        training_lengths: np.ndarray,
-        shuffle_seed: int | None = None,
-    ) -> tf.data.Dataset:
-        """Batch ``split``: shuffled with ``shuffle_seed`` each epoch, or in a fixed order if None.
-
-        ``training_lengths`` are the row lengths of the training split, from which
-        a strategy may derive its settings (so validation and test batches are
-        formed the same way as training batches).
-        """
-        ...
 
 
 @dataclass(frozen=True)
@@ -109,6 +71,10 @@ class PadToLongestInBatch:
         if self.pads_before_text:
             batched = batched.map(lambda token_ids, labels: (tf.reverse(token_ids, [1]), labels))
         return _finish(batched, shuffled=shuffle_seed is not None)
+
+    def padded_tokens(self, lengths: np.ndarray, batch_size: int) -> float:
+        """Tokens an epoch feeds: consecutive rows, each batch padded to its longest."""
+        return pad_to_longest_tokens(lengths, batch_size)
 
 
 @dataclass(frozen=True)
@@ -146,6 +112,16 @@ class BucketByLength:
         if shuffle_seed is not None:  # buckets fill in turn; mix their batches
             batched = batched.shuffle(64, seed=shuffle_seed, reshuffle_each_iteration=True)
         return _finish(batched, shuffled=shuffle_seed is not None)
+
+    def padded_tokens(self, lengths: np.ndarray, batch_size: int) -> float:
+        """Tokens an epoch feeds: the rows of each length bucket, in the order given, in
+        batches padded to their longest."""
+        lengths = np.asarray(lengths)
+        buckets = np.searchsorted(bucket_boundaries(lengths, batch_size), lengths, side="right")
+        return sum(
+            pad_to_longest_tokens(lengths[buckets == bucket], batch_size)
+            for bucket in np.unique(buckets)
+        )
 
 
 def bucket_boundaries(training_lengths: np.ndarray, batch_size: int) -> list[int]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from harness.cli.options import data_source_options, text_fields, vocabulary_size_option
+from harness.cli.options import VOCABULARY_SIZE_OPTION, source_reading_options, text_fields
 from harness.config import DataConfig
 
 
@@ -18,8 +18,8 @@ def data() -> None:
 
 @data.command("check")
 @click.argument("source", default=DataConfig.source)
-@data_source_options
-@vocabulary_size_option
+@source_reading_options
+@VOCABULARY_SIZE_OPTION
 def data_check(source: str, vocabulary_size: int, **options: Any) -> None:
     """Validate SOURCE and describe it [default: ag-news-sample].
 
@@ -29,8 +29,9 @@ def data_check(source: str, vocabulary_size: int, **options: Any) -> None:
     """
     from harness.data import SourceOptions
     from harness.data.check import check
+    from harness.plugin.manager import load_registry
 
     text_fields(options)
     tfds_data_dir = options.pop("tfds_data_dir")
     source_options = SourceOptions(**options, tfds_data_dir=tfds_data_dir and Path(tfds_data_dir))
-    click.echo(check(source, source_options, vocabulary_size).render())
+    click.echo(check(source, load_registry(), source_options, vocabulary_size).render())

@@ -1,4 +1,10 @@
-"""Options and option types that several ``harness`` commands share."""
+"""The options of the ``harness`` commands, in the groups ``--help`` shows them under.
+
+``harness run --help`` lists its options under Selection, Data, Training, Execution and
+Output (cloup option groups, see docs/cli.md); a command that trains cells takes the Data,
+Training, Execution and Output groups from here, so that the same option means the same
+thing on every command.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import cloup
 
-from harness.config import DataConfig
+from harness.config import (
+    EXECUTORS,
+    DataConfig,
+    DeviceConfig,
+    ExecutorConfig,
+    TrainingConfig,
+)
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Every option one line at 100 columns, defaults shown; the details are in docs/cli.md.
+FORMATTER = cloup.HelpFormatter.settings(width=100, col1_max_width=34)
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -24,16 +40,6 @@ class FiniteFloatRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
-
-
-OUT_OPTION = click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Where results.jsonl, leaderboard.md and leaderboard.png go.",
-)
 
 
 class JobsType(click.ParamType):
@@ -60,44 +66,6 @@ def from_options(config_class: type[T], options: dict[str, Any], **given: Any) -
     return config_class(**values, **given)
 
 
-def data_source_options(function: F) -> F:
-    """--fields/--text-column, --label-column and --tfds-data-dir: how to read a source."""
-    for option in reversed(
-        [
-            click.option(
-                "--fields",
-                default=None,
-                metavar="NAME+NAME",
-                help="Text fields to join, in order: of the CSV family layout (text; title, "
-                "description; question_title, question_content, answer) or a "
-                "tensorflow-datasets builder's text features [default: all of them].",
-            ),
-            click.option(
-                "--text-column",
-                "text_columns",
-                multiple=True,
-                metavar="NAME",
-                help="A table's or Hugging Face data set's text column (repeatable; joined in "
-                "order) [default: text].",
-            ),
-            click.option(
-                "--label-column",
-                default=None,
-                metavar="NAME",
-                help="A table's or Hugging Face data set's label column [default: label].",
-            ),
-            click.option(
-                "--tfds-data-dir",
-                type=click.Path(file_okay=False),
-                default=None,
-                help="tensorflow-datasets data directory.",
-            ),
-        ]
-    ):
-        function = option(function)
-    return function
-
-
 def text_fields(options: dict[str, Any]) -> None:
     """Merge --fields and --text-column (two spellings of one choice) into options["fields"]."""
     fields, columns = options.pop("fields"), options.pop("text_columns")
@@ -106,27 +74,212 @@ def text_fields(options: dict[str, Any]) -> None:
     options["fields"] = tuple(filter(None, fields.split("+"))) if fields else tuple(columns)
 
 
-def count_option(
-    *names: str, default: int | None = None, help: str | None = None
-) -> Callable[[F], F]:
+def count_option(*names: str, default: int | None = None, help: str | None = None) -> Any:
     """An option for a whole number of at least 1, shown with its default when it has one."""
-    return click.option(
+    return cloup.option(
         *names, type=click.IntRange(min=1), default=default, show_default=default is not None,
-        help=help,
+        metavar="N", help=help,
     )  # fmt: skip
 
 
-vocabulary_size_option = click.option(
+def share_option(name: str, default: float, help: str) -> Any:
+    """An option for a share in [0, 1), shown with its default."""
+    return cloup.option(
+        name, type=FiniteFloatRange(0, 1, max_open=True), default=default, show_default=True,
+        metavar="SHARE", help=help,
+    )  # fmt: skip
+
+
+OUT_OPTION = cloup.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    default=Path("reports"),
+    show_default=True,
+    help="Folder of results.jsonl and the leaderboard.",
+)
+
+VOCABULARY_SIZE_OPTION = cloup.option(
     "--vocabulary-size",
     type=click.IntRange(min=3),
     default=DataConfig.vocabulary_size,
     show_default=True,
+    metavar="N",
+    help="Tokens of the vocabulary.",
+)
+
+SOURCE_READING_OPTIONS = (
+    cloup.option(
+        "--fields",
+        default=None,
+        metavar="NAME+NAME",
+        help="Text fields to join, in order [default: all].",
+    ),
+    cloup.option(
+        "--text-column",
+        "text_columns",
+        multiple=True,
+        metavar="NAME",
+        help="A table's text column (repeatable) [default: text].",
+    ),
+    cloup.option(
+        "--label-column",
+        default=None,
+        metavar="NAME",
+        help="A table's label column [default: label].",
+    ),
+    cloup.option(
+        "--tfds-data-dir",
+        type=click.Path(file_okay=False),
+        metavar="DIR",
+        default=None,
+        help="tensorflow-datasets data folder.",
+    ),
 )
 
 
-def share_option(name: str, default: float, help: str) -> Callable[[F], F]:
-    """An option for a share in [0, 1), shown with its default."""
-    return click.option(
-        name, type=FiniteFloatRange(0, 1, max_open=True), default=default, show_default=True,
-        help=help,
-    )  # fmt: skip
+def source_reading_options(function: F) -> F:
+    """--fields/--text-column, --label-column and --tfds-data-dir: how to read a source."""
+    for option in reversed(SOURCE_READING_OPTIONS):
+        function = option(function)
+    return function
+
+
+DATA_OPTIONS = cloup.option_group(
+    "Data",
+    cloup.option(
+        "--data",
+        "source",
+        default=DataConfig.source,
+        show_default=True,
+        metavar="SOURCE",
+        help="What to train on (docs/data.md).",
+    ),
+    *SOURCE_READING_OPTIONS,
+    cloup.option(
+        "--normalize/--no-normalize",
+        default=DataConfig.normalize,
+        show_default=True,
+        help="Repair AG News's HTML remnants.",
+    ),
+    VOCABULARY_SIZE_OPTION,
+    count_option("--max-length", help="Truncate rows to this many tokens."),
+    cloup.option(
+        "--validation-size",
+        type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+        metavar="SHARE",
+        default=DataConfig.validation_size,
+        show_default=True,
+        help="Share of training rows held out.",
+    ),
+    cloup.option(
+        "--split-seed",
+        type=int,
+        metavar="N",
+        default=DataConfig.split_seed,
+        show_default=True,
+        help="Seed of the validation split.",
+    ),
+    count_option("--max-train", help="Train on a stratified subset of N rows."),
+    cloup.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        metavar="DIR",
+        default=None,
+        help="Vectorised data cache [default: ~/.cache/rnn-harness].",
+    ),
+)
+
+TRAINING_OPTIONS = cloup.option_group(
+    "Training",
+    count_option(
+        "--epochs", "max_epochs", default=TrainingConfig.max_epochs, help="Most epochs a cell."
+    ),
+    count_option(
+        "--patience",
+        default=TrainingConfig.patience,
+        help="Epochs without a better validation score.",
+    ),
+    count_option("--batch-size", default=TrainingConfig.batch_size, help="Rows a step."),
+    cloup.option(
+        "--learning-rate",
+        type=FiniteFloatRange(min=0, min_open=True),
+        metavar="RATE",
+        default=TrainingConfig.learning_rate,
+        show_default=True,
+        help="Adam's learning rate.",
+    ),
+    count_option(
+        "--embedding-dim", default=TrainingConfig.embedding_dim, help="Width of the embedding."
+    ),
+    share_option(
+        "--embedding-dropout", TrainingConfig.embedding_dropout, "Dropout after the embedding."
+    ),
+    share_option("--word-dropout", TrainingConfig.word_dropout, "Share of words made unknown."),
+    share_option(
+        "--ema-momentum", TrainingConfig.ema_momentum, "Weight average's momentum (0: none)."
+    ),
+    count_option(
+        "--ema-every", default=TrainingConfig.ema_every, help="Steps between average updates."
+    ),
+)
+
+EXECUTION_OPTIONS = cloup.option_group(
+    "Execution",
+    cloup.option(
+        "--jobs",
+        "-j",
+        "parallel_cells",
+        type=JobsType(),
+        default="auto",
+        show_default=True,
+        help="Cells at a time, each in its own worker.",
+    ),
+    count_option("--threads", help="TensorFlow threads a cell [default: cores / jobs]."),
+    cloup.option(
+        "--device",
+        default=DeviceConfig.device,
+        show_default=True,
+        metavar="auto|cpu|gpu|gpu:N",
+        help="Where cells train.",
+    ),
+    cloup.option("--mixed-precision", is_flag=True, help="Train in mixed_float16."),
+    cloup.option("--deterministic", is_flag=True, help="Op determinism: same seed, same bits."),
+    cloup.option(
+        "--timeout",
+        type=FiniteFloatRange(min=0, min_open=True),
+        default=None,
+        metavar="SECONDS",
+        help="Kill a cell's worker after this long.",
+    ),
+    cloup.option("--in-process", is_flag=True, help="Cells in this process (debugging)."),
+    cloup.option(
+        "--executor",
+        type=click.Choice(EXECUTORS),
+        default=ExecutorConfig.executor,
+        show_default=True,
+        help="Local workers, or a Ray cluster.",
+    ),
+    cloup.option(
+        "--ray-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="Ray cluster to join [default: start one].",
+    ),
+    count_option("--cpus-per-cell", help="Ray: CPUs a cell reserves [default: 1]."),
+    cloup.option(
+        "--gpus-per-cell",
+        type=click.IntRange(min=0),
+        metavar="N",
+        default=None,
+        help="Ray: GPUs a cell reserves [default: 1 if GPUs].",
+    ),
+)
+
+OUTPUT_OPTIONS = cloup.option_group(
+    "Output",
+    OUT_OPTION,
+    cloup.option("--force", is_flag=True, help="Re-run cells that already finished."),
+    cloup.option("--quiet", "-q", is_flag=True, help="One line per cell, no progress bar."),
+)

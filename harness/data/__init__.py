@@ -1,7 +1,5 @@
 """The data stage: from what ``--data`` names to integer sequences, cached for every cell.
 
-- :mod:`~harness.data.dataset`: what a source produces and the contract a kind of
-  source meets (:class:`DataSourceKind`, :class:`DataSource`);
 - :mod:`~harness.data.sources`: the core's kinds of source, one module each, contributed
   through the hook ``harness_data_sources`` as a plugin's are;
 - :mod:`~harness.data.loading`: opens the source ``--data`` names through the kinds the
@@ -11,10 +9,12 @@
   cell's worker reads only this;
 - :mod:`~harness.data.check`: ``harness data check``, a source described.
 
-This package itself exports only the contract: importing it loads no source and no plugin.
+What a source produces and the contract a kind of source meets (:class:`DataSourceKind`,
+:class:`DataSource`) are in :mod:`harness.api`; this package re-exports them, and importing
+it loads no source and no plugin.
 """
 
-from harness.data.dataset import (
+from harness.api import (
     DataSource,
     DataSourceKind,
     LabelledTexts,

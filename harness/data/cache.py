@@ -7,8 +7,8 @@ process builds an entry while the others wait on its lock; the entry appears who
 not at all (written aside, then renamed). A cell's worker reads an entry with
 :func:`load_prepared` and needs nothing else of the data stage.
 
-Token ids: 0 pads, :data:`OOV_TOKEN_ID` is the out-of-vocabulary token, the others index
-the stored vocabulary.
+Token ids: 0 pads, :data:`harness.api.OOV_TOKEN_ID` is the out-of-vocabulary token, the
+others index the stored vocabulary.
 """
 
 from __future__ import annotations
@@ -18,74 +18,22 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from filelock import FileLock
 
+from harness import api
 from harness.config import DataConfig
+from harness.deprecation import moved_to
 from harness.hashing import CACHE_KEY_LENGTH, digest
 
+__getattr__ = moved_to(
+    "harness.api", {"OOV_TOKEN_ID", "SPLITS", "VectorizedData", "VectorizedSplit"}, __name__
+)
+
 CACHE_FORMAT = 4  # bump when the stored arrays or meta.json change
-OOV_TOKEN_ID = 1  # TextVectorization: 0 is padding, 1 is the out-of-vocabulary token
-SPLITS = ("train", "validation", "test")
-
-
-@dataclass(frozen=True)
-class VectorizedSplit:
-    """One split as rows of token ids: all ids end to end, each row's length, and its label."""
-
-    token_ids: np.ndarray
-    lengths: np.ndarray
-    labels: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def rows(self) -> list[np.ndarray]:
-        return np.split(self.token_ids, np.cumsum(self.lengths)[:-1])
-
-
-@dataclass(frozen=True)
-class VectorizedData:
-    """The three vectorised splits of one data configuration, and what describes them."""
-
-    config: DataConfig
-    fingerprint: str
-    class_names: list[str]
-    fields: tuple[str, ...]  # the text fields the source joined: the config's or its default
-    notes: list[str]
-    vocabulary: list[str]
-    splits: dict[str, VectorizedSplit]
-    source_rows: dict[str, np.ndarray]
-    rows_without_tokens: dict[str, int]
-    cache_path: Path
-
-    @property
-    def train(self) -> VectorizedSplit:
-        return self.splits["train"]
-
-    @property
-    def validation(self) -> VectorizedSplit:
-        return self.splits["validation"]
-
-    @property
-    def test(self) -> VectorizedSplit:
-        return self.splits["test"]
-
-    def describe(self) -> dict[str, Any]:
-        """What a result row records about its data."""
-        return {
-            **self.config.identity(),
-            "fields": "+".join(self.fields),
-            "fingerprint": self.fingerprint,
-            "class_names": self.class_names,
-            "vocabulary_size_used": len(self.vocabulary),
-            "rows": {name: len(split) for name, split in self.splits.items()},
-            "rows_without_tokens": self.rows_without_tokens,
-        }
 
 
 def default_cache_dir() -> Path:
@@ -101,9 +49,9 @@ def cache_key(config: DataConfig, fingerprint: str) -> str:
 def cached(
     config: DataConfig,
     fingerprint: str,
-    build: Callable[[Path], VectorizedData],
+    build: Callable[[Path], api.VectorizedData],
     cache_dir: Path | None = None,
-) -> VectorizedData:
+) -> api.VectorizedData:
     """The entry of ``config`` and ``fingerprint``, read from the cache.
 
     When there is none, ``build(path)`` makes it, once, under the entry's lock, and it
@@ -118,11 +66,11 @@ def cached(
     return load_prepared(path)
 
 
-def load_prepared(path: Path) -> VectorizedData:
+def load_prepared(path: Path) -> api.VectorizedData:
     """Read a cache entry written by :func:`cached`."""
     meta = json.loads((path / "meta.json").read_text())
     arrays = np.load(path / "splits.npz")
-    return VectorizedData(
+    return api.VectorizedData(
         config=DataConfig(**meta["config"]),
         fingerprint=meta["fingerprint"],
         class_names=meta["class_names"],
@@ -130,21 +78,21 @@ def load_prepared(path: Path) -> VectorizedData:
         notes=meta["notes"],
         vocabulary=meta["vocabulary"],
         splits={
-            name: VectorizedSplit(
+            name: api.VectorizedSplit(
                 arrays[f"{name}_token_ids"], arrays[f"{name}_lengths"], arrays[f"{name}_labels"]
             )
-            for name in SPLITS
+            for name in api.SPLITS
         },
-        source_rows={name: arrays[f"{name}_source_rows"] for name in SPLITS},
+        source_rows={name: arrays[f"{name}_source_rows"] for name in api.SPLITS},
         rows_without_tokens=meta["rows_without_tokens"],
         cache_path=path,
     )
 
 
-def _store(data: VectorizedData, path: Path) -> None:
+def _store(data: api.VectorizedData, path: Path) -> None:
     """Write ``data`` at ``path`` whole or not at all: aside first, then renamed."""
     arrays: dict[str, Any] = {}  # NumPy arrays, named for np.savez
-    for name in SPLITS:
+    for name in api.SPLITS:
         split = data.splits[name]
         arrays |= {
             f"{name}_token_ids": split.token_ids.astype("int32"),

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from harness.data.dataset import SourceOptions, TextDataset
+from harness.api import OOV_TOKEN_ID, SourceOptions, TextDataset
 from harness.data.loading import load_dataset
 from harness.data.text import normalize
-from harness.data.vectorize import OOV_TOKEN_ID, fit_vectorizer
+from harness.data.vectorize import fit_vectorizer
+from harness.plugin.manager import Registry
 
 PERCENTILES = (50, 90, 99, 100)
 
@@ -69,10 +70,16 @@ class DataSummary:
 
 
 def check(
-    source: str, options: SourceOptions | None = None, vocabulary_size: int = 20_000
+    source: str,
+    registry: Registry,
+    options: SourceOptions | None = None,
+    vocabulary_size: int = 20_000,
 ) -> DataSummary:
-    """Load and validate ``source`` (raises :class:`DataError`), then measure it."""
-    dataset = load_dataset(source, options)  # before TensorFlow starts: bad data fails fast
+    """Load ``source`` through ``registry``'s kinds and validate it (raises
+    :class:`DataError`), then measure it."""
+    dataset = load_dataset(
+        source, registry, options
+    )  # before TensorFlow starts: bad data fails fast
     import tensorflow as tf
 
     texts = {

@@ -8,20 +8,17 @@ takes. Every loaded data set passes :func:`~harness.data.validation.check_usable
 
 from __future__ import annotations
 
-from harness.data.dataset import DataSource, SourceOptions, TextDataset
+from harness.api import DataSource, SourceOptions, TextDataset
 from harness.data.validation import check_usable
 from harness.errors import DataError, HarnessError
-from harness.plugin.manager import Registry, load_registry
+from harness.plugin.manager import Registry
 
 
 def open_source(
-    source: str, options: SourceOptions | None = None, registry: Registry | None = None
+    source: str, registry: Registry, options: SourceOptions | None = None
 ) -> DataSource:
-    """The source ``source`` names; raises :class:`DataError` when no kind claims it.
-
-    ``registry`` defaults to every installed plugin's (:func:`load_registry`).
-    """
-    registry = registry or load_registry()
+    """The source ``source`` names, opened by the first of ``registry``'s kinds that claims
+    it; raises :class:`DataError` when none does."""
     kinds = registry.data_sources_in_turn()
     for registered in kinds:
         try:
@@ -49,16 +46,16 @@ def open_source(
 
 
 def source_fingerprint(
-    source: str, options: SourceOptions | None = None, registry: Registry | None = None
+    source: str, registry: Registry, options: SourceOptions | None = None
 ) -> str:
     """Identifies the source's content; cheap compared with loading it."""
-    return open_source(source, options, registry).fingerprint()
+    return open_source(source, registry, options).fingerprint()
 
 
 def load_dataset(
-    source: str, options: SourceOptions | None = None, registry: Registry | None = None
+    source: str, registry: Registry, options: SourceOptions | None = None
 ) -> TextDataset:
     """Load both splits of ``source`` and check that they can be trained on."""
-    dataset = open_source(source, options, registry).load()
+    dataset = open_source(source, registry, options).load()
     check_usable(dataset)
     return dataset

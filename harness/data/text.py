@@ -1,4 +1,5 @@
-"""The optional clean-up of AG News text, applied before vectorisation.
+"""The text a model reads: the chosen fields of a row joined (:func:`join_fields`), and the
+optional clean-up of AG News text applied before vectorisation (:func:`normalize`).
 
 AG News carries HTML remnants: numeric entities without their ampersand
 (`` #39;s`` for ``'s``, ``#36;`` for ``$``), escaped tags (``&lt;b&gt;``) and
@@ -12,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 
+TEXT_SEPARATOR = " "  # between the chosen text fields of one row
 _BARE_ENTITY = re.compile(r" ?(?<!&)#(\d+);")
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _SPACES = re.compile(r"\s+")
@@ -28,3 +30,8 @@ def normalize(text: str) -> str:
     text = _TAG.sub(" ", text)
     text = text.replace("\\$", "$").replace("\\", " ")
     return _SPACES.sub(" ", text).strip()
+
+
+def join_fields(values: list[str]) -> str:
+    """The text a model reads from the chosen fields of one row."""
+    return TEXT_SEPARATOR.join(values).strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.data.dataset import LabelledTexts, TextDataset
+from harness.api import LabelledTexts, TextDataset
 from harness.errors import DataError
 
 

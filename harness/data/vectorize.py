@@ -13,32 +13,21 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.config import DataConfig
-from harness.data.cache import (
+from harness.api import (
     OOV_TOKEN_ID,
     SPLITS,
+    SourceOptions,
+    TextDataset,
     VectorizedData,
     VectorizedSplit,
-    cached,
-    load_prepared,
 )
-from harness.data.dataset import SourceOptions, TextDataset
+from harness.config import DataConfig
+from harness.data.cache import cached
 from harness.data.loading import load_dataset, source_fingerprint
 from harness.data.splits import split_off, stratified_sample
 from harness.data.text import normalize
 from harness.data.validation import check_training_split
-from harness.plugin.manager import Registry, load_registry
-
-__all__ = [
-    "OOV_TOKEN_ID",
-    "VectorizedData",
-    "VectorizedSplit",
-    "fit_vectorizer",
-    "load_prepared",
-    "prepare",
-    "source_options",
-    "vectorize",
-]
+from harness.plugin.manager import Registry
 
 
 def source_options(config: DataConfig) -> SourceOptions:
@@ -51,20 +40,18 @@ def source_options(config: DataConfig) -> SourceOptions:
 
 
 def prepare(
-    config: DataConfig, cache_dir: Path | None = None, registry: Registry | None = None
+    config: DataConfig, registry: Registry, cache_dir: Path | None = None
 ) -> VectorizedData:
-    """The vectorised splits of ``config``: from the cache, or built once and cached.
-
-    ``registry`` opens the source (default: every installed plugin's, loaded once here).
-    """
+    """The vectorised splits of ``config``, its source opened through ``registry``'s kinds:
+    from the cache (``cache_dir``, default :func:`~harness.data.cache.default_cache_dir`), or
+    built once and cached."""
     options = source_options(config)
-    registry = registry or load_registry()
-    fingerprint = source_fingerprint(config.source, options, registry)
+    fingerprint = source_fingerprint(config.source, registry, options)
     return cached(
         config,
         fingerprint,
         lambda path: vectorize(
-            config, load_dataset(config.source, options, registry), fingerprint, path
+            config, load_dataset(config.source, registry, options), fingerprint, path
         ),
         cache_dir,
     )

@@ -15,18 +15,18 @@ A cell's expected wall time comes, in this order of preference, from
    wider the architecture (:func:`width`: the product of its whole-number hyperparameters,
    e.g. depth x units) and a recurrent one's step costs more.
 
-Padded tokens an epoch are simulated from the training split's lengths, the batch size
-and the strategy (bucketed, or padded to the longest row of a shuffled batch); TensorFlow
-is not needed. A cell on a CPU with one thread (``--jobs`` cells sharing the cores) takes
+Padded tokens an epoch are simulated from the training split's lengths in a shuffled
+order, the batch size and what the strategy states its batches cost (``padded_tokens``;
+padded to the longest row of a batch when it states nothing); TensorFlow is not needed.
+A cell on a CPU with one thread (``--jobs`` cells sharing the cores) takes
 longer than one with two or more: cells side by side each train more slowly, and the run
 gains mostly where single-threaded work (starting a worker, tracing, scoring) overlaps.
 
-The a-priori constants were fitted by ``python benchmarks/cost_calibration.py`` (least
-squares on the relative error) to the 54 cells of ``harness run --all`` at commit cc237c2
-on the embedded AG News sample (7,104 training rows), one cell at a time on a 2-core AMD
-EPYC (issue 17's baseline): its total came out 8 % under the actual 31 minutes of cell
-time, a cell's by 25 % (median). On another machine, or a GPU, they are off by that
-machine's speed until its own rows exist.
+The a-priori constants are fitted by ``python benchmarks/cost_calibration.py RESULTS``
+(least squares on the relative error) to the cells of a ``harness run --all`` on the
+embedded AG News sample, one cell at a time on a 2-core CPU (see CHANGELOG.md for the
+fit in use and its error). On another machine, or a GPU, they are off by that machine's
+speed until its own rows exist.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.batching.padding import BucketByLength, PaddingStrategy, bucket_boundaries
+from harness import api
+from harness.api import PaddingStrategy, VectorizedData
 from harness.config import CellSpec, Params
-from harness.data.vectorize import VectorizedData
 from harness.execution.devices import threads_per_cell
 from harness.results.schema import ResultRow, Status
 
@@ -177,21 +177,10 @@ def width(params: Params) -> int:
 def padded_tokens(
     lengths: np.ndarray, batch_size: int, strategy: PaddingStrategy, seed: int = 0
 ) -> float:
-    """Tokens an epoch feeds, padding included: batches of a shuffled order padded to their
-    longest row, within length buckets for a bucketing strategy."""
+    """Tokens an epoch feeds, padding included: the rows of ``lengths`` in a shuffled order,
+    batched as ``strategy`` states (:func:`harness.api.padded_tokens`)."""
     shuffled = np.random.default_rng(seed).permutation(np.asarray(lengths))
-    if not isinstance(strategy, BucketByLength):
-        return _padded_to_longest(shuffled, batch_size)
-    boundaries = bucket_boundaries(shuffled, batch_size)
-    buckets = np.searchsorted(boundaries, shuffled, side="right")
-    return sum(
-        _padded_to_longest(shuffled[buckets == bucket], batch_size) for bucket in np.unique(buckets)
-    )
-
-
-def _padded_to_longest(lengths: np.ndarray, batch_size: int) -> float:
-    batches = [lengths[start : start + batch_size] for start in range(0, len(lengths), batch_size)]
-    return float(sum(batch.max() * len(batch) for batch in batches))
+    return api.padded_tokens(strategy, shuffled, batch_size)
 
 
 def wall_seconds(costs: list[float], slots: int) -> float:

@@ -8,19 +8,16 @@ only writer of the results file, whichever executor runs the cells.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.config import CellSpec, DeviceConfig, ExecutorConfig
 from harness.errors import HarnessError
-from harness.execution.worker import CellOutcome
+from harness.execution.worker import CellOutcome, CellReporter
 
 if TYPE_CHECKING:
-    from harness.data.vectorize import VectorizedData
-
-
-CellReporter = Callable[[CellSpec, str], None]
+    from harness.api import VectorizedData
 
 
 class Executor(Protocol):

@@ -20,8 +20,8 @@ from collections.abc import Generator
 from dataclasses import replace
 from typing import Any
 
+from harness.api import VectorizedData
 from harness.config import CellSpec, DeviceConfig
-from harness.data.vectorize import VectorizedData
 from harness.errors import HarnessError
 from harness.execution import environment
 from harness.execution.devices import (
@@ -30,10 +30,10 @@ from harness.execution.devices import (
     threads_per_cell,
     visible_gpus,
 )
-from harness.execution.executor import CellReporter
 from harness.execution.preflight import check_device
 from harness.execution.worker import (
     CellOutcome,
+    CellReporter,
     WorkerProcess,
     configure_this_process,
     kill_running_workers,

@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any
 from harness.config import CellSpec, DeviceConfig, ExecutorConfig
 from harness.errors import HarnessError
 from harness.execution import environment
-from harness.execution.executor import CellReporter
-from harness.execution.worker import CellOutcome, train_cell
+from harness.execution.worker import CellOutcome, CellReporter, train_cell
 from harness.results.schema import Status
 
 if TYPE_CHECKING:
-    from harness.data.vectorize import VectorizedData
+    from harness.api import VectorizedData
 
 INSTALL_HINT = "--executor ray needs Ray, which is not installed: pip install 'rnn-harness[ray]'"
 WAKE_SECONDS = 0.5  # how often the driver checks timeouts (and sees a Ctrl-C)

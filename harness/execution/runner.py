@@ -18,13 +18,15 @@ from typing import Any
 from tqdm import tqdm
 
 from harness import __version__
+from harness.api import VectorizedData
 from harness.config import (
     CellSpec,
     DeviceConfig,
     Params,
     RunOptions,
+    parse_overrides,
 )
-from harness.data.vectorize import VectorizedData, prepare
+from harness.data.vectorize import prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
 from harness.execution.cost import (
@@ -39,7 +41,6 @@ from harness.execution.executor import open_executor
 from harness.execution.preflight import check_output_directory, gpus_visible
 from harness.execution.worker import CellOutcome
 from harness.hashing import COMPARISON_KEY_LENGTH, digest
-from harness.model.architecture import parse_overrides
 from harness.plugin.manager import PluginSource, Registry, load_registry
 from harness.results.log import RESULTS_FILE, append_row, finished_configs, read_rows
 from harness.results.schema import SCHEMA_VERSION, ResultRow
@@ -134,7 +135,7 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     results_path = options.out_dir / RESULTS_FILE
     rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
     executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
-    data = prepare(options.data, options.cache_dir, registry)
+    data = prepare(options.data, registry, options.cache_dir)
     machine = executor.machine()
     cells = plan_cells(options, selection, registry, data, machine, executor.device())
     done = set() if options.force else finished_configs(rows)
@@ -258,11 +259,8 @@ def result_row(
 def comparison_key(cell: CellSpec) -> str:
     """Cells with the same key are comparable: same data, training, device and machine, and
     the same version of rnn-harness, whose core builds every model's frame, trains it and
-    batches it under the built-in padding strategies.
-
-    Rows written before the version was part of the key (rnn-harness 0.1.0, whose ``none``
-    padded after the text) never share a key with later rows, so no board pools them.
-    """
+    batches it under the built-in padding strategies: rows of two versions never share a
+    key, so no board pools them."""
     config = cell.configuration()
     shared = {key: config[key] for key in ("data", "training", "device", "machine")}
     return digest({**shared, "rnn-harness": __version__}, COMPARISON_KEY_LENGTH)

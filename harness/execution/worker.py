@@ -34,9 +34,10 @@ from harness.config import CellSpec, DeviceConfig
 from harness.results.schema import Measurements, Status
 
 if TYPE_CHECKING:
-    from harness.data.cache import VectorizedData
+    from harness.api import VectorizedData
 
 LineReporter = Callable[[str], None]
+CellReporter = Callable[[CellSpec, str], None]  # a cell's progress line, for the run's output
 MESSAGE_KEY = "rnn_harness"  # marks a JSON line of a worker to its parent
 OUTPUT_TAIL_LINES = 15
 

@@ -1,6 +1,6 @@
-"""The model stage: what a plugin contributes and the classifier it is scored in.
+"""The model stage: the classifier every architecture (:class:`harness.api.Architecture`) is
+scored in.
 
-- :mod:`~harness.model.architecture`: :class:`Architecture` and its typed hyperparameters;
 - :mod:`~harness.model.classifier`: the shared input, embedding and head around an encoder;
 - :mod:`~harness.model.word_dropout`: the word-dropout layer.
 """

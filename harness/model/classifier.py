@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from harness.api import Architecture
 from harness.config import Params
-from harness.model.architecture import Architecture
 
 if TYPE_CHECKING:
     import keras

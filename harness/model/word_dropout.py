@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras
 
-from harness.data.cache import OOV_TOKEN_ID
+from harness.api import OOV_TOKEN_ID
 
 
 class WordDropout(keras.layers.Layer):

@@ -20,21 +20,18 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
-from types import ModuleType, SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 import pluggy
 
-from harness.batching.padding import PaddingStrategy
-from harness.data.dataset import DataSourceKind
+from harness.api import Architecture, DataSourceKind, PaddingStrategy
 from harness.errors import HarnessError, UnknownNameError
-from harness.model.architecture import Architecture
 from harness.plugin import PROJECT_NAME, spec
 
 ENTRY_POINT_GROUP = "rnn_harness.plugins"
 BLOCK_ENV_VAR = "RNN_HARNESS_BLOCK_PLUGINS"
 CORE_DISTRIBUTION = "rnn-harness"
-CORE_PLUGIN = "core"  # the padding strategies and data sources of the harness itself
+CORE_PLUGIN = "core"  # the harness's own padding strategies and data sources (harness.builtin)
 
 T = TypeVar("T")
 
@@ -133,7 +130,8 @@ def load_registry(
     plugin_entry_points: Iterable[EntryPoint] | None = None,
     blocked: set[str] | None = None,
 ) -> Registry:
-    """Load the core and every plugin of :data:`ENTRY_POINT_GROUP`, guarded one by one.
+    """Load every plugin of :data:`ENTRY_POINT_GROUP`, guarded one by one: the core's own
+    (:data:`CORE_PLUGIN` and the built-in architectures) like a third party's.
 
     ``plugin_entry_points`` and ``blocked`` default to the installed entry points
     and to :data:`BLOCK_ENV_VAR`. Plugins of rnn-harness itself load first, then
@@ -145,10 +143,7 @@ def load_registry(
     blocked = blocked_from_environment() if blocked is None else blocked
     manager = pluggy.PluginManager(PROJECT_NAME)
     manager.add_hookspecs(spec)
-
-    from harness import __version__
-
-    sources = [_register(manager, CORE_PLUGIN, _core(), CORE_DISTRIBUTION, __version__)]
+    sources: list[PluginSource] = []
     for entry_point in sorted(plugin_entry_points, key=_load_order):
         distribution, dist_version = _distribution_of(entry_point)
         if entry_point.name in blocked:
@@ -180,23 +175,13 @@ def load_cell_plugins(architecture_plugin: str, padding: str) -> Registry:
         entry
         for entry in entry_points(group=ENTRY_POINT_GROUP)
         if entry.name == architecture_plugin
+        or (entry.name == CORE_PLUGIN and _distribution_of(entry)[0] == CORE_DISTRIBUTION)
     )
     for plugin in registry.failed_plugins:
         raise HarnessError(f"{plugin.describe()} failed to load: {plugin.error}")
     if padding not in registry.padding_strategies:
         return load_registry()
     return registry
-
-
-def _core() -> SimpleNamespace:
-    """The harness's own contributions, as one plugin registered through the same hooks."""
-    from harness.batching import padding
-    from harness.data import sources
-
-    return SimpleNamespace(
-        harness_padding_strategies=padding.harness_padding_strategies,
-        harness_data_sources=sources.harness_data_sources,
-    )
 
 
 def _refuse_unknown_hooks(
@@ -237,14 +222,13 @@ def _distribution_of(entry_point: EntryPoint) -> tuple[str, str]:
 def _register(
     manager: pluggy.PluginManager,
     name: str,
-    plugin: ModuleType | SimpleNamespace | EntryPoint,
+    plugin: EntryPoint,
     distribution: str,
     dist_version: str,
 ) -> PluginSource:
     source = PluginSource(name, distribution, dist_version)
     try:
-        module = plugin.load() if isinstance(plugin, EntryPoint) else plugin
-        manager.register(module, name=name)
+        manager.register(plugin.load(), name=name)
     except Exception as error:  # a broken plugin must not stop the others
         return PluginSource(name, distribution, dist_version, error=_describe(error))
     return source

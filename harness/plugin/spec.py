@@ -19,9 +19,7 @@ from typing import TYPE_CHECKING
 from harness.plugin import hookspec
 
 if TYPE_CHECKING:
-    from harness.batching.padding import PaddingStrategy
-    from harness.data.dataset import DataSourceKind
-    from harness.model.architecture import Architecture
+    from harness.api import Architecture, DataSourceKind, PaddingStrategy
 
 
 # -- Loading: each hook below is called once, when the manager loads the plugins, in the
@@ -83,11 +81,13 @@ def harness_padding_strategies() -> list[PaddingStrategy]:
     The core contributes ``none``, ``mask`` and ``bucket`` through this same hook; check a
     strategy with :func:`harness.testing.check_padding_strategy`.
 
-    :returns: a list of objects that follow :class:`harness.batching.padding.PaddingStrategy`:
+    :returns: a list of objects that follow :class:`harness.PaddingStrategy`:
         a unique ``name``, a one-line ``summary``, ``masks`` (whether the
         embedding masks padding), and ``batches(split, batch_size, ...)`` that
         turns a vectorised split into a batched, padded ``tf.data`` pipeline: padded
         after the text when the strategy masks (the fused cuDNN kernels require it),
-        before or after it otherwise. A cell records the strategy's plugin and its
-        version, so that a changed strategy needs a new version to make new cells.
+        before or after it otherwise; optionally ``padded_tokens(lengths, batch_size)``,
+        what an epoch of its batches feeds (the run's estimate uses it). A cell records
+        the strategy's plugin and its version, so that a changed strategy needs a new
+        version to make new cells.
     """

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
-from harness.batching.padding import PaddingStrategy, padded_share
+from harness.api import Architecture, PaddingStrategy, VectorizedData, VectorizedSplit
+from harness.batching.padding import padded_share
 from harness.config import CellSpec, Params, TrainingConfig
-from harness.data.cache import VectorizedData, VectorizedSplit
-from harness.model.architecture import Architecture
 from harness.model.classifier import ModelShape, build_classifier
 from harness.plugin.manager import Registry
 from harness.results.predictions import RowPredictions, fingerprint_test_rows

@@ -19,13 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.api import DataSource, DataSourceKind, PrefixedSourceKind, SourceOptions
 from harness.config import DEFAULT_SOURCE
-from harness.data.dataset import (
-    DataSource,
-    DataSourceKind,
-    PrefixedSourceKind,
-    SourceOptions,
-)
 from harness.plugin import hookimpl
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.data.dataset import LabelledTexts, SourceOptions, join_fields
+from harness.api import LabelledTexts, SourceOptions
+from harness.data.text import join_fields
 from harness.errors import DataError
 
 DEFAULT_TEXT_COLUMN = "text"

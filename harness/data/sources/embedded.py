@@ -11,8 +11,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from harness.api import SourceOptions
 from harness.config import DEFAULT_SOURCE
-from harness.data.dataset import SourceOptions
 from harness.data.sources.zhang_csv import ZhangCsvSource
 
 NAME = DEFAULT_SOURCE

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.data.dataset import SourceOptions, TextDataset
+from harness.api import SourceOptions, TextDataset
 from harness.data.sources import columns
 from harness.errors import DataError
 

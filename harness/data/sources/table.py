@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.data.dataset import SourceOptions, TextDataset
+from harness.api import SourceOptions, TextDataset
 from harness.data.sources import columns
 from harness.errors import DataError
 

@@ -18,7 +18,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from harness.data.dataset import LabelledTexts, SourceOptions, TextDataset, join_fields
+from harness.api import LabelledTexts, SourceOptions, TextDataset
+from harness.data.text import join_fields
 from harness.errors import DataError
 
 PREFIX = "tfds:"

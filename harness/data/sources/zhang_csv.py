@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.data.dataset import LabelledTexts, SourceOptions, TextDataset, join_fields
+from harness.api import LabelledTexts, SourceOptions, TextDataset
+from harness.data.text import join_fields
 from harness.errors import DataError
 
 SPLITS = ("train", "test")
