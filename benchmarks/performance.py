@@ -376,6 +376,10 @@ def render(results: dict) -> str:
             if results.get("section_seconds")
             else ""
         ),
+        "",
+        "Every figure is a ratio of two things measured side by side in one run, since this "
+        "kind of machine is noisy: the same ratio moves by 10-30 % between runs of the "
+        "benchmark, and whole runs by more. Read single figures with that in mind.",
     ]
     renderers: list[tuple[str, Callable[[Any], list[str]]]] = [
         ("matrix", matrix_speedup.render_section),  # the whole matrix, before and after
@@ -428,7 +432,14 @@ def _render_time_to_accuracy(rows: list[dict]) -> list[str]:
             + " | ".join(cells)
             + f" | best {best:.1f}x: {verdict(best, 3.0)} |"
         )
-    return lines
+    return [
+        *lines,
+        "",
+        "The harness's defaults are chosen for the accuracy a cell ends with, not for early "
+        "accuracy. What stands between them and the tutorial's first epoch: 8x fewer optimiser "
+        "steps an epoch (batch 128 against 16), the graph tracing of the first epoch, and the "
+        "averaged weights it validates, which lag the raw ones by about 50 steps.",
+    ]
 
 
 def _render_overhead(o: dict, determinism: dict | None) -> list[str]:

@@ -30,3 +30,11 @@ def test_the_committed_leaderboard_was_made_by_the_command_the_readme_gives():
     command = re.findall(r"```bash\n(.+?)\n```", section)[0]
     board = (ROOT / "reports" / "leaderboard.md").read_text()
     assert f"- **Command:** `{command}`" in board
+
+
+def test_the_readme_is_a_page_that_links_every_document():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 150
+    for document in sorted((ROOT / "docs").glob("*.md")):
+        assert f"](docs/{document.name})" in readme, document.name
+    assert (ROOT / "CHANGELOG.md").is_file()
