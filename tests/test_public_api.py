@@ -98,3 +98,26 @@ def test_a_data_source_plugin_on_the_public_names_loads_and_gets_its_contract_fi
     result = run_its_own_test(test_file, site)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("old_module", "name"),
+    [
+        ("harness.model.architecture", "Architecture"),
+        ("harness.model.architecture", "HyperParameter"),
+        ("harness.data.dataset", "TextDataset"),
+        ("harness.data.dataset", "PrefixedSourceKind"),
+        ("harness.data.cache", "VectorizedSplit"),
+        ("harness.data.cache", "OOV_TOKEN_ID"),
+    ],
+)
+def test_a_moved_name_still_imports_from_its_old_home_with_a_warning(old_module, name):
+    import importlib
+
+    import harness.api
+
+    module = importlib.import_module(old_module)
+    with pytest.warns(DeprecationWarning, match=rf"{old_module}\.{name} moved to harness\.api"):
+        moved = getattr(module, name)
+    assert moved is getattr(harness.api, name)
+    assert getattr(harness, name) is moved
