@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,15 +63,16 @@ def test_jobs_takes_auto_or_a_whole_number(jobs):
     ]
 
 
-def test_help_says_what_jobs_auto_resolves_to():
+def test_help_and_the_cli_docs_say_what_jobs_auto_resolves_to():
     from click.testing import CliRunner
 
     from harness.cli import main
 
     help_text = " ".join(CliRunner().invoke(main, ["run", "--help"]).output.split())
     assert "-j, --jobs AUTO|N" in help_text and "[default: auto]" in help_text
-    assert "auto: one per core on a CPU, one thread each" in help_text
-    assert "one per GPU when the cells use GPUs" in help_text
+    docs = " ".join((Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text().split())
+    assert "`auto` is one cell per core on a CPU, each with one thread" in docs
+    assert "one per GPU when the cells use GPUs" in docs
 
 
 def test_threads_set_after_a_worker_imported_tensorflow_apply():
