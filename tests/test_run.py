@@ -21,6 +21,7 @@ import pytest
 import harness
 from harness.config import DataConfig, DeviceConfig, RunOptions, TrainingConfig
 from harness.data.vectorize import prepare
+from harness.execution.forked import FORK, SPAWN, fork_is_possible
 from harness.execution.local import LocalExecutor, prestarts
 from harness.execution.runner import plan_cells, select
 from harness.results.schema import Measurements, ResultRow
@@ -256,8 +257,11 @@ def test_ctrl_c_stops_the_run_and_its_workers(
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     workers = psutil.Process(process.pid).children(recursive=True)
-    spares = prestarts(DeviceConfig(parallel_cells=jobs), os.cpu_count() or 1, gpus=[])
-    assert len(workers) == jobs + spares  # a spare for the one cell waiting after those
+    if fork_is_possible():  # each slot's fork server besides its worker
+        assert len(workers) == 2 * jobs
+    else:  # a spare for the one cell waiting after those
+        spares = prestarts(DeviceConfig(parallel_cells=jobs), os.cpu_count() or 1, gpus=[])
+        assert len(workers) == jobs + spares
     if receiver == "main thread":
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends
     else:
@@ -334,10 +338,9 @@ def test_an_estimate_comes_first_then_the_longest_cells_and_resuming_skips_finis
     assert "minutes from start to finish (estimated " in board
 
 
-@pytest.mark.slow
-def test_spare_workers_end_with_the_run(news_dir, tmp_path, registry):
-    """A spare is started only for a cell still waiting; none outlives the run, whether it
-    ends or is left early (an error)."""
+def three_cells_one_at_a_time(news_dir, tmp_path, registry, worker_start: str):
+    """Three seeds of ``bag-of-embeddings``/``bucket``, one epoch each, and the executor that
+    runs them one at a time, its workers started as ``worker_start`` says."""
     options = RunOptions(
         architectures=("bag-of-embeddings",),
         paddings=("bucket",),
@@ -347,10 +350,15 @@ def test_spare_workers_end_with_the_run(news_dir, tmp_path, registry):
         device=DeviceConfig(parallel_cells=1),
     )
     data = prepare(options.data, registry, tmp_path / "cache")
-    executor = LocalExecutor(options.device, None, in_process=False)
+    executor = LocalExecutor(options.device, None, in_process=False, worker_start=worker_start)
     cells = plan_cells(
         options, select(options, registry), registry, data, executor.machine(), executor.device()
     )
+    return cells, data, executor
+
+
+def children_while_cells_run(executor, cells, data) -> tuple[list, set[int]]:
+    """The outcomes of ``cells``, and every process this one started while they ran."""
     this = psutil.Process()
     seen: set[int] = set()
 
@@ -359,7 +367,18 @@ def test_spare_workers_end_with_the_run(news_dir, tmp_path, registry):
 
     with executor:
         outcomes = [outcome for _, outcome in executor.outcomes(cells, data, note_workers)]
+    return outcomes, seen
+
+
+@pytest.mark.slow
+def test_spare_workers_end_with_the_run(news_dir, tmp_path, registry):
+    """Spawned workers: a spare is started only for a cell still waiting; none outlives the
+    run, whether it ends or is left early (an error)."""
+    cells, data, executor = three_cells_one_at_a_time(news_dir, tmp_path, registry, SPAWN)
+    outcomes, seen = children_while_cells_run(executor, cells, data)
     assert [outcome.status for outcome in outcomes] == ["done"] * 3
+    assert {outcome.executor["worker_start"] for outcome in outcomes} == {SPAWN}
+    this = psutil.Process()
     assert not [child for child in this.children(recursive=True) if _running(child)]
     assert len(seen) == 3  # one worker a cell: no spare beyond the last cell
 
@@ -369,6 +388,28 @@ def test_spare_workers_end_with_the_run(news_dir, tmp_path, registry):
         spares = [child for child in this.children(recursive=True) if _running(child)]
         assert len(spares) == 1  # the next cell's, importing or waiting
         left_early.close()
+    assert not [child for child in this.children(recursive=True) if _running(child)]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not fork_is_possible(), reason="workers are forked on Linux only")
+def test_forked_workers_come_from_one_server_a_slot_and_end_with_the_run(
+    news_dir, tmp_path, registry
+):
+    cells, data, executor = three_cells_one_at_a_time(news_dir, tmp_path, registry, FORK)
+    outcomes, seen = children_while_cells_run(executor, cells, data)
+    assert [outcome.status for outcome in outcomes] == ["done"] * 3
+    assert {outcome.executor["worker_start"] for outcome in outcomes} == {FORK}
+    this = psutil.Process()
+    assert not [child for child in this.children(recursive=True) if _running(child)]
+    assert len(seen) == 1 + 3  # the slot's fork server, and one worker a cell
+
+    with executor:
+        left_early = executor.outcomes(cells, data, lambda *_: None)
+        next(left_early)
+        (server,) = [child for child in this.children() if _running(child)]
+        left_early.close()
+    assert not _running(server)
     assert not [child for child in this.children(recursive=True) if _running(child)]
 
 
@@ -388,7 +429,8 @@ WORKER_ONLY_FAILURE = """
 import __main__
 from harness import Architecture, hookimpl
 
-if getattr(getattr(__main__, "__spec__", None), "name", "") == "harness.execution.worker":
+WORKERS = ("harness.execution.worker", "harness.execution.forked")  # spawned or forked
+if getattr(getattr(__main__, "__spec__", None), "name", "") in WORKERS:
     raise RuntimeError("needs a driver the workers lack")
 
 def build(embedded, params):
@@ -414,3 +456,32 @@ def test_a_plugin_that_fails_only_in_its_worker_reports_its_own_error(
     assert row["status"] == "error"
     assert "RuntimeError: needs a driver the workers lack" in row["reason"], row["reason"]
     assert "plugin 'fussy' (rnn-harness-fussy 1.0)" in row["reason"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not fork_is_possible(), reason="workers are forked on Linux only")
+def test_a_deterministic_cell_scores_the_same_forked_as_spawned(news_dir, tmp_path, registry):
+    options = RunOptions(
+        architectures=("gru",),
+        paddings=("bucket",),
+        seeds=1,
+        data=DataConfig(source=str(news_dir)),
+        training=TrainingConfig(max_epochs=2, batch_size=16),
+        device=DeviceConfig(parallel_cells=1, deterministic=True),
+    )
+    data = prepare(options.data, registry, tmp_path / "cache")
+    measured = {}
+    for start in (FORK, SPAWN):
+        with LocalExecutor(options.device, None, in_process=False, worker_start=start) as runs:
+            (cell,) = plan_cells(
+                options, select(options, registry), registry, data, runs.machine(), runs.device()
+            )
+            ((_, outcome),) = list(runs.outcomes([cell], data, lambda *_: None))
+        assert outcome.status == "done" and outcome.executor["worker_start"] == start
+        measured[start] = outcome.measurements
+    forked, spawned = measured[FORK], measured[SPAWN]
+    assert forked["test_predictions"] == spawned["test_predictions"]
+    assert forked["test_accuracy"] == spawned["test_accuracy"]
+    assert [epoch["loss"] for epoch in forked["history"]] == [
+        epoch["loss"] for epoch in spawned["history"]
+    ]

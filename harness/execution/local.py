@@ -1,11 +1,14 @@
-"""The local executor: each cell in a fresh worker process on this machine, ``--jobs`` at once.
+"""The local executor: each cell in a worker process of its own on this machine, ``--jobs``
+at once.
 
 Each of the ``--jobs`` slots runs cells one after another, taking the next from one queue
-in the order given (the runner gives the longest first). While a slot's cell trains, the
-slot starts the worker of its next cell (a spare), so that the spare's fixed cost (a new
-interpreter importing TensorFlow and Keras) overlaps the training instead of adding to
-it; a spare is started only for a cell still waiting, and killed when none is left.
-Spares are started only where the cells leave the CPU room for them (:func:`prestarts`).
+in the order given (the runner gives the longest first). On Linux a slot forks each cell's
+worker from a fork server of its own, which imported TensorFlow, Keras and the plugins once
+(:mod:`harness.execution.forked`), so a cell pays no import. Elsewhere, or where forking is
+unsafe, each worker is a fresh interpreter; then, while a slot's cell trains, the slot starts
+the worker of its next cell (a spare), so that the spare's imports overlap the training
+instead of adding to it, where the cells leave the CPU room for it (:func:`prestarts`).
+Each row says how its worker started.
 
 With several GPUs, each slot has a GPU of its own, given to its workers (spares included)
 through their ``CUDA_VISIBLE_DEVICES``; the GPU a cell used is recorded in its row.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import warnings
 from collections import deque
 from collections.abc import Generator
 from dataclasses import replace
@@ -30,6 +34,7 @@ from harness.execution.devices import (
     threads_per_cell,
     visible_gpus,
 )
+from harness.execution.forked import FORK, SPAWN, ForkServer, ForkUnsafe, fork_is_possible
 from harness.execution.preflight import check_device
 from harness.execution.worker import (
     CellOutcome,
@@ -53,11 +58,14 @@ class LocalExecutor:
         in_process: bool,
         gpus: list[str] | None = None,
         prestart: bool | None = None,
+        worker_start: str | None = None,
     ) -> None:
         """``gpus``: the GPUs to hand out (default: this machine's, :func:`visible_gpus`);
-        ``prestart``: whether to start each slot's next worker while its cell trains
-        (default: where it pays, :func:`prestarts`; True or False for a side-by-side
-        benchmark)."""
+        ``worker_start``: ``fork`` (from a preloaded fork server) or ``spawn`` (a fresh
+        interpreter; default: fork where this system can, :func:`fork_is_possible`);
+        ``prestart``: with spawned workers, whether to start each slot's next worker while
+        its cell trains (default: where it pays, :func:`prestarts`). Both are set by
+        side-by-side benchmarks."""
         if in_process and (device.parallel_cells or 1) > 1:
             raise HarnessError(
                 "--in-process runs one cell at a time; leave out --jobs or set it to 1"
@@ -77,9 +85,13 @@ class LocalExecutor:
         self.timeout = timeout
         self.in_process = in_process
         self.gpus = [] if in_process else gpus_for_workers(self._device, gpus)
+        if worker_start is None:
+            worker_start = FORK if fork_is_possible() else SPAWN
+        self.worker_start = worker_start
         if prestart is None:
             prestart = prestarts(self._device, host["cores"] or 1, self.gpus)
-        self.prestart = prestart and not in_process
+        self.prestart = prestart and not in_process and worker_start == SPAWN
+        self.servers: dict[int, ForkServer] = {}  # each slot's, kept from run to run
         if in_process:  # before vectorising the data starts TensorFlow in this process
             configure_this_process(self._device)
 
@@ -105,10 +117,13 @@ class LocalExecutor:
             {} for _ in range(self.cells_at_a_time())
         ]
         waiting = _Queue(cells, len(environments))
-        slots = [_Slot(self, environment, report, waiting) for environment in environments]
+        slots = [
+            _Slot(self, number, environment, report, waiting)
+            for number, environment in enumerate(environments)
+        ]
         with _SlotPool(slots) as pool:
             for cell, outcome in pool.outcomes():
-                yield cell, replace(outcome, executor=placement)
+                yield cell, replace(outcome, executor={**placement, **outcome.executor})
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -116,6 +131,29 @@ class LocalExecutor:
     def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
         if error_type is not None:
             kill_running_workers()
+        for server in self.servers.values():
+            server.kill()
+        self.servers.clear()
+
+    def fork_server(self, slot: int, environment: dict[str, str]) -> ForkServer | None:
+        """Slot ``slot``'s fork server, started on first use (again if it died); None where
+        workers are spawned, or once forking proved unsafe."""
+        if self.worker_start != FORK or self.in_process:
+            return None
+        server = self.servers.get(slot)
+        if server is None or not server.alive:
+            if server is not None:
+                server.kill()
+            server = self.servers[slot] = ForkServer(environment)
+        return server
+
+    def cannot_fork(self, slot: int, reason: str) -> None:
+        """Spawn every later worker: slot ``slot``'s fork server found forking unsafe
+        (``reason``); the other slots' servers find the same before they fork."""
+        if self.worker_start == FORK:
+            warnings.warn(f"workers start as fresh interpreters: {reason}", stacklevel=2)
+        self.worker_start = SPAWN
+        self.servers.pop(slot).kill()
 
 
 def prestarts(device: DeviceConfig, cores: int, gpus: list[str]) -> bool:
@@ -168,11 +206,13 @@ class _Slot:
     def __init__(
         self,
         executor: LocalExecutor,
+        number: int,
         environment: dict[str, str],
         report: CellReporter,
         waiting: _Queue,
     ) -> None:
         self.executor = executor
+        self.number = number
         self.environment = environment
         self.report = report
         self.waiting = waiting
@@ -192,11 +232,19 @@ class _Slot:
 
         if self.executor.in_process:
             return cell, run_in_process(cell, say)
+        server = self.executor.fork_server(self.number, self.environment)
+        if server is not None:
+            try:
+                outcome = server.run(cell, self.executor.timeout, say)
+                return cell, replace(outcome, executor={"worker_start": FORK})
+            except ForkUnsafe as unsafe:
+                self.executor.cannot_fork(self.number, str(unsafe))
         worker = self.spare or WorkerProcess(self.environment)
         self.spare = None
         if self.executor.prestart and self.waiting.wants_spare():
             self.spare = WorkerProcess(self.environment)
-        return cell, worker.run(cell, self.executor.timeout, say)
+        outcome = worker.run(cell, self.executor.timeout, say)
+        return cell, replace(outcome, executor={"worker_start": SPAWN})
 
     def close(self) -> None:
         """Kill the spare, if any."""

@@ -1,6 +1,7 @@
 """Running one cell, in a worker process of its own (the default) or in this process.
 
-Isolation: each cell runs in a fresh Python process, so one cell's crash, hang,
+Isolation: each cell runs in a Python process of its own (forked from a preloaded fork
+server, :mod:`harness.execution.forked`, or a fresh interpreter), so one cell's crash, hang,
 out-of-memory or leaked GPU memory cannot take the others down. The parent
 enforces the per-cell timeout by killing the worker's whole process group, and
 a worker whose parent dies, however it dies, kills itself.
@@ -28,7 +29,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.config import CellSpec, DeviceConfig
 from harness.results.schema import Measurements, Status
@@ -60,8 +61,33 @@ class CellOutcome:
         object.__setattr__(self, "status", Status(self.status))
 
 
-_running_workers: set[subprocess.Popen] = set()
+class Killable(Protocol):
+    def kill(self) -> None: ...
+
+
+_running_workers: set[Killable] = set()
 _running_workers_lock = threading.Lock()
+
+
+def register_running(worker: Killable) -> None:
+    """Put ``worker`` in the register that :func:`kill_running_workers` empties."""
+    with _running_workers_lock:
+        _running_workers.add(worker)
+
+
+def unregister_running(worker: Killable) -> None:
+    with _running_workers_lock:
+        _running_workers.discard(worker)
+
+
+def worker_environment(environment: dict[str, str] | None) -> dict[str, str]:
+    """A worker's environment: this process's, TensorFlow's C++ start-up chatter off unless
+    asked for, and ``environment`` (e.g. its own ``CUDA_VISIBLE_DEVICES``)."""
+    return {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        **(environment or {}),
+    }
 
 
 class WorkerProcess:
@@ -69,8 +95,9 @@ class WorkerProcess:
     then waits for its one cell on stdin (:meth:`run`).
 
     Started ahead of its cell (a spare), its imports overlap the cell training before
-    it. It is a new process, not a fork of one that imported TensorFlow, and it is in
-    the register that :func:`kill_running_workers` empties from the moment it starts.
+    it. It is the worker where forking one is not possible (see
+    :mod:`harness.execution.forked`), and it is in the register that
+    :func:`kill_running_workers` empties from the moment it starts.
     Its stdin stays open while its parent lives: a worker whose parent dies kills
     itself, whether or not it has received its cell.
     """
@@ -85,14 +112,9 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group, killed whole on timeout
-            env={
-                **os.environ,
-                "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-                **(environment or {}),
-            },
+            env=worker_environment(environment),
         )
-        with _running_workers_lock:
-            _running_workers.add(self.process)
+        register_running(self)
         self.tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
         self.report: LineReporter = lambda line: None  # until it has its cell
         self.reader = threading.Thread(
@@ -132,7 +154,7 @@ class WorkerProcess:
                 if result_path.exists():
                     result = json.loads(result_path.read_text())
                     return CellOutcome(**result, wall_seconds=wall)
-                reason = _death_reason(self.process.returncode, self.tail)
+                reason = death_reason(self.process.returncode, self.tail)
                 return CellOutcome(Status.CRASH, reason, None, {}, wall)
         finally:
             self.kill()  # reaps it, and drops it from the register
@@ -149,8 +171,7 @@ class WorkerProcess:
     def kill(self) -> None:
         """Kill the worker's whole process group (if it still runs) and reap it."""
         _kill(self.process)
-        with _running_workers_lock:
-            _running_workers.discard(self.process)
+        unregister_running(self)
         with contextlib.suppress(OSError):  # a cell line it never read is dropped
             assert self.process.stdin is not None
             self.process.stdin.close()
@@ -178,11 +199,12 @@ def _wait_for(worker: subprocess.Popen, timeout: float | None) -> None:
 
 
 def kill_running_workers() -> None:
-    """Kill every worker still running, for a caller that stops waiting on them (Ctrl-C)."""
+    """Kill every worker still running (fork servers included), for a caller that stops
+    waiting on them (Ctrl-C)."""
     with _running_workers_lock:
         workers = list(_running_workers)
     for worker in workers:
-        _kill(worker)
+        worker.kill()
 
 
 def _kill(worker: subprocess.Popen) -> None:
@@ -265,7 +287,7 @@ def _relay(worker: subprocess.Popen, report: LineReporter, tail: collections.deq
     its output (messages as their text) in ``tail``, for the reason if it dies."""
     assert worker.stdout is not None
     for line in worker.stdout:
-        message = _message(line)
+        message = message_of(line)
         if message is None:
             tail.append(line.rstrip())
         elif message[MESSAGE_KEY] == "progress":
@@ -273,7 +295,7 @@ def _relay(worker: subprocess.Popen, report: LineReporter, tail: collections.deq
             report(message["line"])
 
 
-def _message(line: str) -> dict[str, Any] | None:
+def message_of(line: str) -> dict[str, Any] | None:
     """The worker's message on ``line``, or None for other output (TensorFlow, a plugin)."""
     if not line.startswith("{"):
         return None
@@ -284,7 +306,8 @@ def _message(line: str) -> dict[str, Any] | None:
     return message if isinstance(message, dict) and MESSAGE_KEY in message else None
 
 
-def _death_reason(returncode: int, tail: collections.deque[str]) -> str:
+def death_reason(returncode: int, tail: collections.deque[str]) -> str:
+    """Why a worker ended without a result: how it exited, and its last lines of output."""
     if returncode < 0:
         how = f"worker killed by {signal.Signals(-returncode).name}"
         if -returncode == signal.SIGKILL:
