@@ -557,7 +557,7 @@ def child_train(
     memory["after_pipeline"] = resident_mib()
 
     def timed_fit(dataset, epochs: int, steps_per_epoch: int | None = None) -> list[float]:
-        timer = EpochTimer(max_epochs=epochs)
+        timer = EpochTimer()
         model.fit(
             dataset, steps_per_epoch=steps_per_epoch, epochs=epochs,
             validation_data=batches.take(1),  # the timer stops where validation starts

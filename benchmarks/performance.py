@@ -95,7 +95,7 @@ class EpochClock(EpochTimer):
     training once it reaches ``target``."""
 
     def __init__(self, target: float | None = None) -> None:
-        super().__init__(max_epochs=0)
+        super().__init__()
         self.target = target
         self.val_accuracy: list[float] = []
 

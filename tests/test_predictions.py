@@ -10,7 +10,8 @@ from harness.config import CellSpec, DataConfig, DeviceConfig, TrainingConfig
 from harness.data.vectorize import prepare
 from harness.plugin.manager import load_registry
 from harness.results.predictions import RowPredictions, fingerprint_test_rows, stored_predictions
-from harness.training.fit import batches_in_known_order, train_and_score
+from harness.training.fit import train_and_score
+from harness.training.scoring import indexed_batches
 
 
 @pytest.mark.parametrize("classes", [4, 300])
@@ -53,7 +54,8 @@ def test_a_trained_cell_records_its_predictions_in_test_row_order(news_dir, tmp_
         "bag-of-embeddings", {}, "bucket", 0, TrainingConfig(max_epochs=2, batch_size=16),
         DeviceConfig(), data.describe(), str(data.cache_path),
     )  # fmt: skip
-    _, order = batches_in_known_order(BUCKET, data, batch_size=16)
+    batches = indexed_batches(BUCKET, data, "test", batch_size=16)
+    order = np.concatenate([index for _, index in batches.as_numpy_iterator()])
     assert not np.array_equal(order, np.arange(len(data.test)))  # bucketing reorders the rows
     measurements = train_and_score(spec, data, load_registry(), report=lambda _: None)
     predictions = stored_predictions(measurements)

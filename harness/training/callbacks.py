@@ -1,7 +1,11 @@
-"""Keras callbacks of a cell's fit: early stopping above chance, weight averaging, epoch timing.
+"""Keras callbacks of a cell's fit: validation, early stopping above chance, weight averaging,
+epoch timing.
 
-Epoch times are the training part of each epoch (from its start to the start of
-validation); :class:`EpochTimer` reports each epoch's numbers as one line.
+A cell's fit runs them in this order at each epoch's end: :class:`EpochTimer` (the training
+part of the epoch ends), :func:`weight_averaging` (the averaged weights into the model),
+:class:`ValidationScore` (their validation accuracy and loss into the epoch's logs),
+:class:`EarlyStoppingAboveChance` (which keeps the best weights), then
+:class:`EpochReport` (one line of the epoch's numbers).
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ import time
 from collections.abc import Callable
 
 import keras
+import numpy as np
 
 from harness.config import TrainingConfig
+from harness.training.metrics import cross_entropy
 from harness.training.optimizer import FusedAdam
+from harness.training.scoring import Scorer
 
 EpochReporter = Callable[[str], None]
 
@@ -66,12 +73,12 @@ class AverageCaughtUp(keras.callbacks.Callback):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Times the training part of each epoch and reports each epoch's numbers."""
+    """Times the training part of each epoch: from its start to the start of its validation,
+    which is Keras's own (``validation_data``) or, first in a cell's callbacks, the epoch's
+    end."""
 
-    def __init__(self, max_epochs: int, report: EpochReporter | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.max_epochs = max_epochs
-        self.report = report
         self.train_seconds: list[float] = []
         self._started = 0.0
 
@@ -79,7 +86,47 @@ class EpochTimer(keras.callbacks.Callback):
         self._started = time.perf_counter()
 
     def on_test_begin(self, logs: dict | None = None) -> None:
-        self.train_seconds.append(time.perf_counter() - self._started)
+        self._stop()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._started:
+            self.train_seconds.append(time.perf_counter() - self._started)
+            self._started = 0.0
+
+
+class ValidationScore(keras.callbacks.Callback):
+    """Puts the validation split's accuracy and loss in the epoch's logs (``val_accuracy``,
+    ``val_loss``), scored with the weights the model holds at the epoch's end, and times
+    the pass."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        super().__init__()
+        self.scorer = scorer
+        self.labels = scorer.data.validation.labels
+        self.seconds: list[float] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        scored = self.scorer.score("validation")
+        self.seconds.append(scored.seconds)
+        if logs is not None:
+            predicted = scored.probabilities.argmax(axis=1)
+            logs["val_accuracy"] = float(np.mean(predicted == self.labels))
+            logs["val_loss"] = cross_entropy(self.labels, scored.probabilities)
+
+
+class EpochReport(keras.callbacks.Callback):
+    """Reports each epoch's numbers as one line, once its logs are complete."""
+
+    def __init__(
+        self, max_epochs: int, timer: EpochTimer, report: EpochReporter | None = None
+    ) -> None:
+        super().__init__()
+        self.max_epochs = max_epochs
+        self.timer = timer
+        self.report = report
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
@@ -89,5 +136,5 @@ class EpochTimer(keras.callbacks.Callback):
             f"epoch {epoch + 1}/{self.max_epochs}: loss {logs.get('loss', float('nan')):.4f} "
             f"accuracy {logs.get('accuracy', float('nan')):.4f} "
             f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} "
-            f"({self.train_seconds[-1]:.1f}s)"
+            f"({self.timer.train_seconds[-1]:.1f}s)"
         )

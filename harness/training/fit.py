@@ -1,21 +1,21 @@
 """Training and scoring one cell in the current process.
 
-Keras ``fit`` with early stopping on the validation split (best weights
-restored); the test split is scored once, at the end. Epoch times are the
-training part of each epoch (from its start to the start of validation), with
-tf.data autotuning off (see :mod:`harness.batching.padding`). Steady-state throughput
-leaves out the first epoch, whose graph tracing is reported as warm-up.
+Keras ``fit`` with early stopping on the validation split (best weights restored); the
+validation split after each epoch and the test split once, at the end, are scored by one
+traced inference function (:mod:`harness.training.scoring`). Epoch times are the training
+part of each epoch (from its start to the start of validation), with tf.data autotuning off
+(see :mod:`harness.batching.padding`). Steady-state throughput leaves out the first epoch,
+whose graph tracing is reported as warm-up.
 """
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import keras
 import numpy as np
 
-from harness.api import Architecture, PaddingStrategy, VectorizedData, VectorizedSplit
+from harness.api import Architecture, PaddingStrategy, VectorizedData
 from harness.batching.padding import padded_share
 from harness.config import CellSpec, Params, TrainingConfig
 from harness.model.classifier import ModelShape, build_classifier
@@ -24,8 +24,10 @@ from harness.results.predictions import RowPredictions, fingerprint_test_rows
 from harness.results.schema import Measurements
 from harness.training.callbacks import (
     EarlyStoppingAboveChance,
+    EpochReport,
     EpochReporter,
     EpochTimer,
+    ValidationScore,
     weight_averaging,
 )
 from harness.training.metrics import (
@@ -36,9 +38,7 @@ from harness.training.metrics import (
     peak_host_memory_mb,
 )
 from harness.training.optimizer import FusedAdam
-
-if TYPE_CHECKING:
-    import tensorflow as tf
+from harness.training.scoring import Scorer
 
 
 class Diverged(Exception):
@@ -64,21 +64,23 @@ def train_and_score(
         )
 
     train_batches = batches("train", shuffle_seed=spec.seed)
-    validation_batches = batches("validation")
     model = compiled_classifier(architecture, spec.params, data, spec.training, strategy.masks)
-    timer = EpochTimer(spec.training.max_epochs, report)
+    scorer = Scorer(model, strategy, data, batch_size)  # one trace: validation and test
+    timer = EpochTimer()
+    validation = ValidationScore(scorer)
     stopper = EarlyStoppingAboveChance(
         chance_accuracy(data.validation.labels), patience=spec.training.patience
     )
     history = model.fit(
         train_batches,
-        validation_data=validation_batches,
         epochs=spec.training.max_epochs,
         callbacks=[
             timer,
-            *weight_averaging(spec.training),  # before the stopper: it keeps averaged weights
+            *weight_averaging(spec.training),  # the averaged weights are validated and kept
+            validation,
             stopper,
             keras.callbacks.TerminateOnNaN(),
+            EpochReport(spec.training.max_epochs, timer, report),
         ],
         shuffle=False,  # the pipeline shuffles, seeded
         verbose=0,
@@ -88,12 +90,8 @@ def train_and_score(
             f"training loss became {history['loss'][-1]} in epoch {len(history['loss'])}"
         )
 
-    test_batches, order = batches_in_known_order(strategy, data, batch_size)
-    probabilities = np.empty((len(order), len(data.class_names)), dtype="float32")
-    probabilities[order] = model.predict(test_batches, verbose=0)  # back in row order
-    started = time.perf_counter()
-    model.predict(test_batches, verbose=0)  # timed on the second pass, traced already
-    inference_seconds = time.perf_counter() - started
+    test = scorer.score("test")
+    probabilities = test.probabilities
 
     test_labels = data.test.labels
     predictions = probabilities.argmax(axis=1)
@@ -114,7 +112,7 @@ def train_and_score(
             else None
         ),
         "train_examples_per_second": len(data.train) / seconds_per_epoch,
-        "inference_examples_per_second": len(test_labels) / inference_seconds,
+        "inference_examples_per_second": len(test_labels) / test.seconds,
         "trainable_parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         "padded_share": padded_share(train_batches),
         "peak_host_memory_mb": peak_host_memory_mb(),
@@ -128,31 +126,12 @@ def train_and_score(
             {
                 "epoch": k + 1,
                 "train_seconds": timer.train_seconds[k],
+                "validation_seconds": validation.seconds[k],
                 **{name: float(values[k]) for name, values in history.items()},
             }
             for k in range(len(history["loss"]))
         ],
     }
-
-
-def batches_in_known_order(
-    strategy: PaddingStrategy, data: VectorizedData, batch_size: int
-) -> tuple[tf.data.Dataset, np.ndarray]:
-    """The test split batched by ``strategy``, and the test row of each example in the order
-    the batches hold them: a strategy may reorder rows (``bucket`` groups them by length).
-
-    The batches carry each row's index in place of its label, which a strategy passes
-    through untouched; raises ``RuntimeError`` if they do not hold every row exactly once.
-    """
-    test = data.test
-    indexed = VectorizedSplit(test.token_ids, test.lengths, np.arange(len(test), dtype="int32"))
-    batches = strategy.batches(indexed, batch_size, training_lengths=data.train.lengths)
-    order = np.concatenate([index for _, index in batches.as_numpy_iterator()])
-    if not np.array_equal(np.sort(order), np.arange(len(test))):
-        raise RuntimeError(
-            f"padding strategy {strategy.name!r} did not batch every test row exactly once"
-        )
-    return batches, order
 
 
 def compiled_classifier(

@@ -1,0 +1,88 @@
+"""Scoring a split: the model's class probabilities for each of its rows, in the split's order.
+
+One inference function is traced per cell, with an input signature that every batch fits,
+and serves both the validation pass after each epoch and the test pass at the end, so a
+cell traces inference once rather than once for validation and again, for each new batch
+shape, for the test rows. A padding strategy may reorder rows (``bucket`` groups them by
+length): the batches carry each row's index in place of its label, which a strategy passes
+through untouched, so every probability goes back to its row.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from harness.api import PaddingStrategy, VectorizedData, VectorizedSplit
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A split's class probabilities (rows x classes, in row order) and the pass's seconds."""
+
+    probabilities: np.ndarray
+    seconds: float
+
+
+class Scorer:
+    """Scores the splits of ``data`` with ``model`` as it is at the time of each call (the
+    averaged weights, when they are swapped in), batched by ``strategy``."""
+
+    def __init__(
+        self,
+        model: keras.Model,
+        strategy: PaddingStrategy,
+        data: VectorizedData,
+        batch_size: int,
+    ) -> None:
+        self.data = data
+        self.infer = inference_function(model)
+        self.batches = {
+            split: indexed_batches(strategy, data, split, batch_size)
+            for split in ("validation", "test")
+        }
+
+    def score(self, split: str) -> Scored:
+        """One pass over ``split``; raises ``RuntimeError`` unless the strategy's batches
+        held every row exactly once."""
+        rows = len(self.data.splits[split])
+        probabilities = np.zeros((rows, len(self.data.class_names)), dtype="float32")
+        seen = np.zeros(rows, dtype="int64")
+        started = time.perf_counter()
+        for token_ids, indices in self.batches[split]:
+            where = indices.numpy()
+            probabilities[where] = self.infer(token_ids).numpy()
+            seen[where] += 1
+        seconds = time.perf_counter() - started
+        if not np.all(seen == 1):
+            raise RuntimeError(f"the padding strategy did not batch every {split} row once")
+        return Scored(probabilities, seconds)
+
+
+def indexed_batches(
+    strategy: PaddingStrategy, data: VectorizedData, split: str, batch_size: int
+) -> tf.data.Dataset:
+    """``split`` batched by ``strategy`` in its fixed (unshuffled) order, each row's index in
+    place of its label."""
+    rows = data.splits[split]
+    indexed = VectorizedSplit(rows.token_ids, rows.lengths, np.arange(len(rows), dtype="int32"))
+    return strategy.batches(indexed, batch_size, training_lengths=data.train.lengths)
+
+
+def inference_function(model: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
+    """``model``'s class probabilities of a batch of token ids, traced once for batches of
+    any size and length."""
+    import tensorflow as tf
+
+    return tf.function(
+        lambda token_ids: model(token_ids, training=False),
+        input_signature=[tf.TensorSpec([None, None], tf.int32)],
+    )
