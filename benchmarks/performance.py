@@ -10,7 +10,9 @@ names other data; each measurement a ratio of things timed in this one run, on t
 1. padding: padded share, input-pipeline batches per second, and the stacked BiLSTM's
    training throughput under ``none``, ``mask`` and ``bucket``;
 2. overhead: a harness cell's steady-state training throughput against a bare
-   ``model.fit`` on the same batches and model, and a cell's fixed cost;
+   ``model.fit`` on the same batches and model, and a worker's fixed cost; fixed cost: what
+   a cell costs beyond its epochs, its worker forked and spawned, against a bare import of
+   TensorFlow and Keras (``benchmarks/fixed_cost.py``);
 3. time to accuracy: the tutorial recipe (strings through an in-model
    TextVectorization, per-example map, batch 16, no prefetch) against the
    harness's defaults under each padding strategy; the target is the
@@ -56,6 +58,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cost_growth
+import fixed_cost
 import matrix_speedup
 import optimizer_step
 import worker_prestart
@@ -390,6 +393,7 @@ def render(results: dict) -> str:
         ("growth", cost_growth.render_section),
         ("padding", lambda rows: _render_padding(rows, results["training"]["batch_size"])),
         ("overhead", lambda o: _render_overhead(o, results.get("determinism"))),
+        ("fixed_cost", fixed_cost.render_section),
         ("ray", _render_ray),
     ]
     for key, render_section in renderers:
@@ -700,6 +704,7 @@ def growth_section(bench: Bench) -> dict:
 SECTIONS: dict[str, Callable[[Bench], Any]] = {
     "padding": lambda b: padding_costs(b.data, b.registry, b.training),
     "overhead": lambda b: overhead(b.data, b.registry, b.training, str(b.data.cache_path)),
+    "fixed-cost": lambda b: fixed_cost.measure(b.data, b.registry, b.training),
     "time-to-accuracy": lambda b: time_to_accuracy(b.data, b.source, b.registry, b.training),
     "side-by-side": lambda b: side_by_side(b.data, b.training),
     "prestart": prestart_section,

@@ -20,6 +20,7 @@ from typing import Any
 
 from harness.config import DataConfig, DeviceConfig, RunOptions, TrainingConfig
 from harness.data.vectorize import prepare
+from harness.execution.forked import SPAWN
 from harness.execution.local import LocalExecutor
 from harness.execution.runner import plan_cells, select
 from harness.plugin.manager import load_registry
@@ -56,7 +57,9 @@ def prestart_gain(
     cell_walls: dict[bool, list[float]] = {False: [], True: []}
     for repeat in range(repeats):
         for prestart in (False, True) if repeat % 2 == 0 else (True, False):
-            executor = LocalExecutor(options.device, None, in_process=False, prestart=prestart)
+            executor = LocalExecutor(
+                options.device, None, in_process=False, prestart=prestart, worker_start=SPAWN
+            )
             specs = plan_cells(
                 options,
                 select(options, registry),
