@@ -225,8 +225,10 @@ def result_row(
     run_started: str,
     results_path: Path,
     estimate: dict[str, float] | None = None,
+    tuning: dict[str, Any] | None = None,
 ) -> ResultRow:
-    """The row of ``cell``; ``estimate``: its expected seconds and its run's, before the run."""
+    """The row of ``cell``; ``estimate``: its expected seconds and its run's, before the run;
+    ``tuning``: what ``harness tune`` ran it for (study, role, trial)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "config_hash": cell.config_hash(),
@@ -253,6 +255,7 @@ def result_row(
         "run_started_at": run_started,
         "finished_at": _utc_now(),
         "estimate": estimate,
+        "tuning": tuning,
     }
 
 

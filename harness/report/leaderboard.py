@@ -40,7 +40,7 @@ from harness.report.statistics import (
 )
 from harness.results.log import RESULTS_FILE, latest_by_config, read_rows
 from harness.results.predictions import cell_correctness
-from harness.results.schema import ResultRow, Status, measurements_of
+from harness.results.schema import ResultRow, Status, measurements_of, scored_on_test
 
 LEADERBOARD_FILE = "leaderboard.md"
 PLOT_FILE = "leaderboard.png"
@@ -92,8 +92,9 @@ class Leaderboard:
 
 
 def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
-    """The rows a board reports: the latest of each cell, of the newest row's comparison."""
-    latest = list(latest_by_config(rows).values())
+    """The rows a board reports: the latest of each cell, of the newest row's comparison;
+    never a tuning trial's, which has no test score."""
+    latest = [row for row in latest_by_config(rows).values() if scored_on_test(row)]
     if not latest:
         raise HarnessError("no results to report: run `harness run` first")
     comparison = latest[-1]["comparison"]
