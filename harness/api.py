@@ -134,7 +134,7 @@ class HyperParameter:
             )
         self.validate(self.default)
         if self.search is not None:
-            self.check_search(self.search)
+            object.__setattr__(self, "search", self.check_search(self.search))
 
     def check_search(self, search: SearchSpace) -> SearchSpace:
         """``search`` if it fits this hyperparameter (its values parsed to its type), else a

@@ -80,6 +80,7 @@ class LocalExecutor:
         if prestart is None:
             prestart = prestarts(self._device, host["cores"] or 1, self.gpus)
         self.prestart = prestart and not in_process
+        self._slots: list[_Slot] = []
         if in_process:  # before vectorising the data starts TensorFlow in this process
             configure_this_process(self._device)
 
@@ -105,10 +106,18 @@ class LocalExecutor:
             {} for _ in range(self.cells_at_a_time())
         ]
         waiting = _Queue(cells, len(environments))
-        slots = [_Slot(self, environment, report, waiting) for environment in environments]
-        with _SlotPool(slots) as pool:
+        self._slots = [_Slot(self, environment, report, waiting) for environment in environments]
+        with _SlotPool(self._slots) as pool:
             for cell, outcome in pool.outcomes():
                 yield cell, replace(outcome, executor=placement)
+
+    def stop(self, cell: CellSpec) -> None:
+        """Kill the worker of ``cell`` if it runs (from any thread, e.g. one reading its
+        progress): its outcome comes as a ``crash``. A cell run in this process runs on."""
+        for slot in self._slots:
+            running = slot.running
+            if running is not None and running[0] is cell:
+                running[1].kill()
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -177,6 +186,7 @@ class _Slot:
         self.report = report
         self.waiting = waiting
         self.spare: WorkerProcess | None = None
+        self.running: tuple[CellSpec, WorkerProcess] | None = None
         self.ran_one = False
 
     def run_next(self) -> tuple[CellSpec, CellOutcome] | None:
@@ -196,7 +206,11 @@ class _Slot:
         self.spare = None
         if self.executor.prestart and self.waiting.wants_spare():
             self.spare = WorkerProcess(self.environment)
-        return cell, worker.run(cell, self.executor.timeout, say)
+        self.running = (cell, worker)
+        try:
+            return cell, worker.run(cell, self.executor.timeout, say)
+        finally:
+            self.running = None
 
     def close(self) -> None:
         """Kill the spare, if any."""

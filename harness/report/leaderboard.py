@@ -78,7 +78,12 @@ class Leaderboard:
     @classmethod
     def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
         """The latest row of each cell, of the comparison that the newest row belongs to."""
-        chosen = reported_rows(rows)
+        return cls.ranking(reported_rows(rows))
+
+    @classmethod
+    def ranking(cls, chosen: list[ResultRow]) -> Leaderboard:
+        """The board of ``chosen``, one row per cell run, ranked as they are (e.g. the tuned
+        re-runs, whose training settings differ from one architecture to the next)."""
         cells = _cells(chosen)
         paired, reason = _paired_statistics(chosen, cells)
         if paired is not None:
@@ -252,10 +257,10 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
         "",
         "## Ranking by mean test accuracy",
         "",
-        _main_table(board.cells, paired=board.paired is not None),
+        main_table(board.cells, paired=board.paired is not None),
         *_mixed_machines(board.cells),
         "",
-        _method(board),
+        method_paragraph(board),
         "",
         "Throughput is training examples per second on steady-state epochs (the first epoch's "
         "tracing is the warm-up); padded share is padding tokens / all tokens fed in one epoch.",
@@ -416,7 +421,7 @@ def training_summary(training: Mapping[str, Any]) -> str:
     )
 
 
-def _method(board: Leaderboard) -> str:
+def method_paragraph(board: Leaderboard) -> str:
     """The paragraph under the ranking that says how its intervals and ranks were made."""
     mark = f"`{SHARED_RANK_MARK}`"
     if board.paired is None:
@@ -493,7 +498,7 @@ def _neighbours(cells: pd.DataFrame, paired: PairedStatistics) -> str:
     )
 
 
-def _main_table(cells: pd.DataFrame, paired: bool) -> str:
+def main_table(cells: pd.DataFrame, paired: bool) -> str:
     if cells.empty:
         return "No cell finished."
     table = [
