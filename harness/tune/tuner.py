@@ -165,14 +165,21 @@ class Tuner:
                 study = existing_study(storage, study_name(name, padding))
                 if study is not None:
                     check_study(study, identity, options.trials, where)
+        proposers = {
+            name: Proposer(
+                spaces[name], architectures[name], run.training, options.sampler,
+                options.sampler_seed, counter, options.max_params, options.exclude_embedding,
+            )
+            for name in selection.params
+        }  # fmt: skip
+        if options.max_params is not None:  # a limit no configuration meets, before any study
+            for proposer in proposers.values():
+                proposer.propose(0, [])
         pruner = make_pruner(options.prune, run.training.max_epochs)
         self.plans = []
         for (name, padding), identity in identities.items():
             study = open_study(storage, study_name(name, padding), identity, run.force, pruner)
-            proposer = Proposer(
-                spaces[name], architectures[name], run.training, options.sampler,
-                options.sampler_seed, counter, options.max_params, options.exclude_embedding,
-            )  # fmt: skip
+            proposer = proposers[name]
             self.plans.append(
                 Plan(
                     study.study_name,
@@ -185,7 +192,8 @@ class Tuner:
                 )
             )
         self.say(
-            f"tuning {len(self.plans)} studies, {options.trials} trials each "
+            f"tuning {len(self.plans)} stud{'y' if len(self.plans) == 1 else 'ies'}, "
+            f"{options.trials} trials each "
             f"({options.sampler} sampler, pruning: {options.prune}); data: {run.data.source} "
             f"({len(data.train)} train / {len(data.validation)} validation / {len(data.test)} "
             f"test rows); studies: {where}; results: {self.results}"
