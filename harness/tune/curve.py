@@ -10,8 +10,8 @@ and gave the unbiased estimator, the mean of the maximum over every subset of ``
     E[max of n] = sum_{i=n..N} v_i * C(i-1, n-1) / C(N, n)
 
 since ``v_i`` is the maximum of exactly ``C(i-1, n-1)`` of the ``C(N, n)`` subsets. The
-same weights on ``v_i ** 2`` give the mean square of the maximum, and so its spread
-(the standard deviation of the best of ``n`` trials across tuning runs).
+same weights on ``(v_i - E[max of n]) ** 2`` give the spread of the maximum (its standard
+deviation across tuning runs of ``n`` trials).
 
 >>> expected_maximum([0.5, 0.7, 0.6]).round(3).tolist()
 [0.6, 0.667, 0.7]
@@ -53,8 +53,9 @@ def maximum_spread(scores: Sequence[float]) -> np.ndarray:
     """The standard deviation of the best score of ``n`` trials, ``n = 1..N`` (0 at ``N``)."""
     ordered = np.sort(np.asarray(scores, dtype=float))
     weights = subset_maximum_weights(len(ordered))
-    variance = weights @ ordered**2 - (weights @ ordered) ** 2
-    return np.sqrt(np.clip(variance, 0.0, None))
+    mean = weights @ ordered
+    variance = (weights * (ordered[None, :] - mean[:, None]) ** 2).sum(axis=1)
+    return np.sqrt(variance)
 
 
 @dataclass(frozen=True)
