@@ -104,7 +104,7 @@ def test_tune_writes_studies_rows_and_the_tuned_leaderboard_then_resumes(harness
     assert "- **Budget:** 3 trials per architecture x padding strategy (2 studies)" in board
     assert "## Search space" in board and "8..256:log" in board
     assert "## Expected best validation accuracy against the budget" in board
-    assert "| 1 trial" in board and "3 trials |" in board
+    assert "| 1 trial " in board and "| 3 trials " in board
     assert "Tang et al. (2020)" in board
     assert "- **lstm/bucket**: tuned" in board and "with its defaults (2 and 2 seeds)" in board
     assert (harness_tune.out / "leaderboard.png").stat().st_size > 10_000

@@ -16,6 +16,7 @@ from harness.cli.options import (
     TRAINING_OPTIONS,
     count_option,
     from_options,
+    selection_options,
     text_fields,
 )
 from harness.config import DataConfig, DeviceConfig, ExecutorConfig, TrainingConfig
@@ -30,15 +31,7 @@ TUNED_TRAINING_OPTIONS = (
 @cloup.command("tune", formatter_settings=FORMATTER)
 @cloup.option_group(
     "Selection",
-    cloup.option("--all", "run_all", is_flag=True, help="Every architecture."),
-    cloup.option(
-        "--arch", "-a", "architectures", multiple=True, metavar="NAME",
-        help="Architecture to tune (repeatable).",
-    ),
-    cloup.option(
-        "--padding", "-p", "paddings", multiple=True, metavar="NAME",
-        help="Padding strategy (repeatable) [default: bucket].",
-    ),
+    *selection_options("tune", "Every architecture.", "bucket"),
 )  # fmt: skip
 @cloup.option_group(
     "Tuning",
