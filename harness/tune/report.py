@@ -12,7 +12,7 @@ its untuned defaults, trained beside it on the same data, seeds and test rows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,14 +88,15 @@ def study_rows(rows: Sequence[ResultRow]) -> list[StudyRows]:
         trials = _latest(mine, TRIAL, _trial)
         if not trials:
             continue
-        studies.append(
-            StudyRows(
-                name,
-                sorted(trials, key=_trial),
-                [r for r in _latest(mine, RERUN, _hash) if r["status"] == Status.DONE],
-                [r for r in _latest(mine, UNTUNED, _hash) if r["status"] == Status.DONE],
-            )
+        study = StudyRows(
+            name,
+            sorted(trials, key=_trial),
+            [r for r in _latest(mine, RERUN, _hash) if r["status"] == Status.DONE],
+            [r for r in _latest(mine, UNTUNED, _hash) if r["status"] == Status.DONE],
         )
+        best = study.best()  # a study given more trials may have re-run an earlier best
+        reruns = [r for r in study.reruns if best is not None and _trial(r) == _trial(best)]
+        studies.append(replace(study, reruns=reruns))
     return studies
 
 
