@@ -2,7 +2,8 @@
 
 What a plugin author imports lives here (defined in :mod:`harness.api`): :data:`hookimpl`
 marks a hook implementation; :class:`Architecture` and :class:`HyperParameter` describe an
-architecture; a :class:`PaddingStrategy` batches a :class:`VectorizedSplit`;
+architecture (:class:`SearchRange` and :class:`SearchChoices` where ``harness tune`` samples
+it); a :class:`PaddingStrategy` batches a :class:`VectorizedSplit`;
 :class:`DataSourceKind` (most simply a :class:`PrefixedSourceKind`) describes a kind of
 data source, whose :class:`DataSource` loads a :class:`TextDataset` of
 :class:`LabelledTexts` as :class:`SourceOptions` say, or raises :class:`DataError`. The
@@ -20,6 +21,8 @@ from harness.api import (
     LabelledTexts,
     PaddingStrategy,
     PrefixedSourceKind,
+    SearchChoices,
+    SearchRange,
     SourceOptions,
     TextDataset,
     VectorizedData,
@@ -46,6 +49,8 @@ __all__ = [
     "ParamValue",
     "Params",
     "PrefixedSourceKind",
+    "SearchChoices",
+    "SearchRange",
     "SourceOptions",
     "TextDataset",
     "VectorizedData",

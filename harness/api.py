@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Union, runtime_checkable
 
 import numpy as np
 
@@ -63,13 +63,66 @@ _FALSE = {"false", "no", "off", "0"}
 
 
 @dataclass(frozen=True)
+class SearchRange:
+    """Where ``harness tune`` samples a number: uniformly from ``low`` to ``high`` (both
+    included), or log-uniformly with ``log``; a whole-number hyperparameter gets whole
+    numbers."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise HyperParameterError(f"range {self} must have finite ends")
+        if self.low >= self.high:
+            what = "empty" if self.low == self.high else "reversed"
+            raise HyperParameterError(
+                f"range {self} is {what}: write LOW..HIGH with LOW < HIGH, or one value"
+            )
+        if self.log and self.low <= 0:
+            raise HyperParameterError(f"range {self} cannot be log-scaled: it reaches 0 or below")
+
+    def __str__(self) -> str:
+        return f"{self.low:g}..{self.high:g}" + (":log" if self.log else "")
+
+
+@dataclass(frozen=True)
+class SearchChoices:
+    """Where ``harness tune`` samples a setting: one of ``values``, each equally likely."""
+
+    values: tuple[ParamValue, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(self.values))
+        if not self.values:
+            raise HyperParameterError("a list of choices needs at least one value")
+        if len(set(self.values)) != len(self.values):
+            raise HyperParameterError(f"choices {self} repeat a value")
+
+    def __str__(self) -> str:
+        return ",".join(str(value) for value in self.values)
+
+
+SearchSpace = Union[SearchRange, SearchChoices]  # noqa: UP007 (a runtime alias under 3.10)
+
+
+@dataclass(frozen=True)
 class HyperParameter:
-    """One tunable setting of an architecture; its type is the type of its default."""
+    """One tunable setting of an architecture; its type is the type of its default.
+
+    ``search`` is where ``harness tune`` samples it (docs/tuning.md): a :class:`SearchRange`
+    for a number, :class:`SearchChoices` for any type; None: tuning keeps the default
+    unless ``--space`` gives one. ``minimum`` and ``maximum`` bound every value, both
+    included.
+    """
 
     name: str
     default: ParamValue
     help: str
     minimum: float | None = None
+    search: SearchSpace | None = None
+    maximum: float | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -80,6 +133,23 @@ class HyperParameter:
                 f"not {type(self.default).__name__}"
             )
         self.validate(self.default)
+        if self.search is not None:
+            object.__setattr__(self, "search", self.check_search(self.search))
+
+    def check_search(self, search: SearchSpace) -> SearchSpace:
+        """``search`` if it fits this hyperparameter (its values parsed to its type), else a
+        :class:`HyperParameterError` that names it."""
+        if isinstance(search, SearchChoices):
+            return SearchChoices(tuple(self.parse(value) for value in search.values))
+        if self.type not in (int, float):
+            raise HyperParameterError(
+                f"{self.name} is a {self.type.__name__}: give it choices A,B, not a range"
+            )
+        for end in (search.low, search.high):
+            if self.type is int and not float(end).is_integer():
+                raise HyperParameterError(f"{self.name} is whole: range {search} must be too")
+            self.validate(self.type(end))
+        return search
 
     @property
     def type(self) -> type:
@@ -100,8 +170,12 @@ class HyperParameter:
     def validate(self, value: ParamValue) -> None:
         if isinstance(value, float) and not math.isfinite(value):
             raise HyperParameterError(f"{self.name} must be a finite number, got {value!r}")
-        if self.minimum is not None and not isinstance(value, (str, bool)) and value < self.minimum:
+        if isinstance(value, (str, bool)):
+            return
+        if self.minimum is not None and value < self.minimum:
             raise HyperParameterError(f"{self.name} must be >= {self.minimum}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise HyperParameterError(f"{self.name} must be <= {self.maximum}, got {value!r}")
 
     def _parse_text(self, text: str) -> ParamValue:
         expected = self.type

@@ -160,6 +160,7 @@ class CellSpec:
     machine: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     padding_plugin: dict[str, str] = field(default_factory=dict)  # the padding strategy's
+    score_test: bool = True  # False: a tuning trial, scored on the validation split only
 
     @property
     def label(self) -> str:
@@ -170,11 +171,14 @@ class CellSpec:
 
         The plugins that contributed the architecture and the padding strategy are part of
         it, with their distribution and version, so that a cell of a changed strategy is a
-        new cell.
+        new cell. ``score_test`` appears only when False (a tuning trial), so that every
+        other cell keeps the hash it had before tuning existed.
         """
         config = dataclasses.asdict(self)
         config.pop("data_cache_path")
         config.pop("summary")
+        if self.score_test:
+            config.pop("score_test")
         return config
 
     def config_hash(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness import Architecture, HyperParameter, ParamValue, hookimpl
+from harness import Architecture, HyperParameter, ParamValue, SearchRange, hookimpl
 
 
 def build_encoder(embedded, params: Mapping[str, ParamValue]):
@@ -20,7 +20,13 @@ def harness_architectures() -> list[Architecture]:
             name="bilstm",
             summary="One bidirectional LSTM layer; both last states feed the head.",
             hyperparameters=(
-                HyperParameter("units", 64, "LSTM units in each direction", minimum=1),
+                HyperParameter(
+                    "units",
+                    64,
+                    "LSTM units in each direction",
+                    minimum=1,
+                    search=SearchRange(8, 256, log=True),
+                ),
             ),
             build_encoder=build_encoder,
         )

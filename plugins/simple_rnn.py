@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness import Architecture, HyperParameter, ParamValue, hookimpl
+from harness import Architecture, HyperParameter, ParamValue, SearchRange, hookimpl
 
 
 def build_encoder(embedded, params: Mapping[str, ParamValue]):
@@ -19,7 +19,11 @@ def harness_architectures() -> list[Architecture]:
         Architecture(
             name="simple-rnn",
             summary="One SimpleRNN layer; its last state feeds the head.",
-            hyperparameters=(HyperParameter("units", 16, "recurrent units", minimum=1),),
+            hyperparameters=(
+                HyperParameter(
+                    "units", 16, "recurrent units", minimum=1, search=SearchRange(8, 256, log=True)
+                ),
+            ),
             build_encoder=build_encoder,
         )
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness import Architecture, HyperParameter, ParamValue, hookimpl
+from harness import Architecture, HyperParameter, ParamValue, SearchRange, hookimpl
 
 
 def build_encoder(embedded, params: Mapping[str, ParamValue]):
@@ -26,8 +26,20 @@ def harness_architectures() -> list[Architecture]:
             name="stacked-bilstm",
             summary="Stacked bidirectional LSTM layers; the top layer's last states feed the head.",
             hyperparameters=(
-                HyperParameter("depth", 2, "number of bidirectional LSTM layers", minimum=1),
-                HyperParameter("units", 64, "LSTM units in each direction", minimum=1),
+                HyperParameter(
+                    "depth",
+                    2,
+                    "number of bidirectional LSTM layers",
+                    minimum=1,
+                    search=SearchRange(1, 3),
+                ),
+                HyperParameter(
+                    "units",
+                    64,
+                    "LSTM units in each direction",
+                    minimum=1,
+                    search=SearchRange(8, 256, log=True),
+                ),
             ),
             build_encoder=build_encoder,
         )

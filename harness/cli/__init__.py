@@ -1,4 +1,4 @@
-"""The ``harness`` command line: list plugins, check data, run comparisons, report."""
+"""The ``harness`` command line: list plugins, check data, run comparisons, tune, report."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import warnings
 
 import click
 
-from harness.cli import data, plugins, report, run
+from harness.cli import data, plugins, report, run, tune
 from harness.errors import HarnessError
 from harness.results.log import ResultsWarning
 
@@ -53,3 +53,4 @@ main.add_command(data.data)
 main.add_command(run.run_command)
 main.add_command(report.report_command)
 main.add_command(report.compare_command)
+main.add_command(tune.tune_command)

@@ -90,6 +90,22 @@ def share_option(name: str, default: float, help: str) -> Any:
     )  # fmt: skip
 
 
+def selection_options(verb: str, every: str, paddings: str) -> tuple[Any, ...]:
+    """--all, --arch/-a and --padding/-p of a command that trains cells: ``verb`` what it
+    does to an architecture, ``every`` what --all selects, ``paddings`` the default."""
+    return (
+        cloup.option("--all", "run_all", is_flag=True, help=every),
+        cloup.option(
+            "--arch", "-a", "architectures", multiple=True, metavar="NAME",
+            help=f"Architecture to {verb} (repeatable).",
+        ),
+        cloup.option(
+            "--padding", "-p", "paddings", multiple=True, metavar="NAME",
+            help=f"Padding strategy (repeatable) [default: {paddings}].",
+        ),
+    )  # fmt: skip
+
+
 OUT_OPTION = cloup.option(
     "--out",
     "out_dir",

@@ -1,4 +1,5 @@
-"""``harness list``: what the plugins contribute, and which failed to load."""
+"""``harness list``: what the plugins contribute (with the spaces ``harness tune`` searches),
+and which failed to load."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tabulate import tabulate
 def list_plugins() -> None:
     """Architectures, padding strategies and data sources, where each comes from; failed plugins."""
     from harness.plugin.manager import load_registry
+    from harness.tune.space import SHARED_SPACE
 
     registry = load_registry()
     rows = [
@@ -24,11 +26,22 @@ def list_plugins() -> None:
                 for param in registered.item.hyperparameters
             )
             or "-",
+            ", ".join(
+                f"{param.name} {param.search}"
+                for param in registered.item.hyperparameters
+                if param.search is not None
+            )
+            or "-",
         ]
         for name, registered in sorted(registry.architectures.items())
     ]
     click.echo("Architectures")
-    click.echo(tabulate(rows, ["name", "plugin", "distribution", "summary", "defaults"]))
+    headers = ["name", "plugin", "distribution", "summary", "defaults", "tuned over"]
+    click.echo(tabulate(rows, headers))
+    click.echo(
+        "\nShared training space of harness tune: "
+        + ", ".join(f"{param.name} {param.search}" for param in SHARED_SPACE)
+    )
     strategies = [
         [
             name,

@@ -13,10 +13,15 @@ from harness.cli.options import OUT_OPTION
 @click.command("report")
 @OUT_OPTION
 def report_command(out_dir: Path) -> None:
-    """Rewrite the leaderboard from the results file in OUT."""
+    """Rewrite the leaderboard from the results file in OUT (a tune's: the tuned one)."""
     from harness.report.leaderboard import write_report
+    from harness.results.log import RESULTS_FILE, read_rows
+    from harness.tune.report import is_tune, write_tuned_report
 
-    click.echo(f"leaderboard: {write_report(out_dir)}")
+    if is_tune(read_rows(out_dir / RESULTS_FILE)):
+        click.echo(f"leaderboard: {write_tuned_report(out_dir)}")
+    else:
+        click.echo(f"leaderboard: {write_report(out_dir)}")
 
 
 @click.command("compare")

@@ -15,6 +15,7 @@ from harness.cli.options import (
     TRAINING_OPTIONS,
     count_option,
     from_options,
+    selection_options,
     text_fields,
 )
 from harness.config import DataConfig, DeviceConfig, ExecutorConfig, TrainingConfig
@@ -24,15 +25,7 @@ from harness.results.schema import FINISHED, Status
 @cloup.command("run", formatter_settings=FORMATTER)
 @cloup.option_group(
     "Selection",
-    cloup.option("--all", "run_all", is_flag=True, help="Every architecture, every strategy."),
-    cloup.option(
-        "--arch", "-a", "architectures", multiple=True, metavar="NAME",
-        help="Architecture to run (repeatable).",
-    ),
-    cloup.option(
-        "--padding", "-p", "paddings", multiple=True, metavar="NAME",
-        help="Padding strategy (repeatable) [default: all].",
-    ),
+    *selection_options("run", "Every architecture, every strategy.", "all"),
     count_option("--seeds", default=3, help="Seeds a cell: 0..N-1."),
     cloup.option(
         "--set", "overrides", multiple=True, metavar="ARCH.PARAM=VALUE",

@@ -128,7 +128,7 @@ class ForkServer:
                 try:
                     ended = self._next_event(timeout)
                 except TimeoutError:
-                    self._kill_worker()
+                    self.kill_worker()
                     self._next_event(None)  # reaped by the server
                     return CellOutcome(
                         Status.TIMEOUT,
@@ -138,7 +138,7 @@ class ForkServer:
                         time.perf_counter() - started,
                     )
                 if ended["event"] == "ended":  # the server died: its worker must not live on
-                    self._kill_worker()
+                    self.kill_worker()
                 self.worker = None
             else:
                 ended = forked  # the server ended before it forked
@@ -157,7 +157,7 @@ class ForkServer:
 
     def kill(self) -> None:
         """Kill the worker's process group and the server's, and reap the server."""
-        self._kill_worker()
+        self.kill_worker()
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -169,7 +169,9 @@ class ForkServer:
         with contextlib.suppress(OSError):
             os.close(self._lifeline)
 
-    def _kill_worker(self) -> None:
+    def kill_worker(self) -> None:
+        """Kill the running worker's process group, if a cell runs: its outcome comes as a
+        ``crash``; the server lives on."""
         if self.worker is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.worker, signal.SIGKILL)

@@ -20,7 +20,7 @@ import queue
 import threading
 import warnings
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any
 
@@ -92,6 +92,7 @@ class LocalExecutor:
             prestart = prestarts(self._device, host["cores"] or 1, self.gpus)
         self.prestart = prestart and not in_process and worker_start == SPAWN
         self.servers: dict[int, ForkServer] = {}  # each slot's, kept from run to run
+        self._slots: list[_Slot] = []
         if in_process:  # before vectorising the data starts TensorFlow in this process
             configure_this_process(self._device)
 
@@ -117,13 +118,21 @@ class LocalExecutor:
             {} for _ in range(self.cells_at_a_time())
         ]
         waiting = _Queue(cells, len(environments))
-        slots = [
+        self._slots = [
             _Slot(self, number, environment, report, waiting)
             for number, environment in enumerate(environments)
         ]
-        with _SlotPool(slots) as pool:
+        with _SlotPool(self._slots) as pool:
             for cell, outcome in pool.outcomes():
                 yield cell, replace(outcome, executor={**placement, **outcome.executor})
+
+    def stop(self, cell: CellSpec) -> None:
+        """Kill the worker of ``cell`` if it runs (from any thread, e.g. one reading its
+        progress): its outcome comes as a ``crash``. A cell run in this process runs on."""
+        for slot in self._slots:
+            running = slot.running
+            if running is not None and running[0] is cell:
+                running[1]()
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -217,6 +226,7 @@ class _Slot:
         self.report = report
         self.waiting = waiting
         self.spare: WorkerProcess | None = None
+        self.running: tuple[CellSpec, Callable[[], None]] | None = None  # a cell, its stop
         self.ran_one = False
 
     def run_next(self) -> tuple[CellSpec, CellOutcome] | None:
@@ -234,16 +244,23 @@ class _Slot:
             return cell, run_in_process(cell, say)
         server = self.executor.fork_server(self.number, self.environment)
         if server is not None:
+            self.running = (cell, server.kill_worker)
             try:
                 outcome = server.run(cell, self.executor.timeout, say)
                 return cell, replace(outcome, executor={"worker_start": FORK})
             except ForkUnsafe as unsafe:
                 self.executor.cannot_fork(self.number, str(unsafe))
+            finally:
+                self.running = None
         worker = self.spare or WorkerProcess(self.environment)
         self.spare = None
         if self.executor.prestart and self.waiting.wants_spare():
             self.spare = WorkerProcess(self.environment)
-        outcome = worker.run(cell, self.executor.timeout, say)
+        self.running = (cell, worker.kill)
+        try:
+            outcome = worker.run(cell, self.executor.timeout, say)
+        finally:
+            self.running = None
         return cell, replace(outcome, executor={"worker_start": SPAWN})
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from harness.config import (
     DeviceConfig,
     Params,
     RunOptions,
+    TrainingConfig,
     parse_overrides,
 )
 from harness.data.vectorize import prepare
@@ -89,29 +90,42 @@ def plan_cells(
     The executor says what ``machine`` is (this machine; on Ray, the resources each cell
     asks for), and it is part of each cell's configuration (docs/results.md).
     """
-    cells = []
-    for name, params in selection.params.items():
-        plugin = _described(registry.architecture(name).source)
-        for padding in selection.paddings:
-            padding_plugin = _described(registry.padding_strategy(padding).source)
-            for seed in range(options.seeds):
-                cells.append(
-                    CellSpec(
-                        architecture=name,
-                        params=params,
-                        padding=padding,
-                        seed=seed,
-                        training=options.training,
-                        device=device,
-                        data=data.describe(),
-                        data_cache_path=str(data.cache_path),
-                        plugin=plugin,
-                        machine=machine,
-                        summary=registry.architecture(name).item.summary,
-                        padding_plugin=padding_plugin,
-                    )
-                )
-    return cells
+    return [
+        cell_of(registry, name, params, padding, seed, options.training, device, data, machine)
+        for name, params in selection.params.items()
+        for padding in selection.paddings
+        for seed in range(options.seeds)
+    ]
+
+
+def cell_of(
+    registry: Registry,
+    architecture: str,
+    params: Params,
+    padding: str,
+    seed: int,
+    training: TrainingConfig,
+    device: DeviceConfig,
+    data: VectorizedData,
+    machine: dict[str, Any],
+    score_test: bool = True,
+) -> CellSpec:
+    """One cell on ``data``, its plugins described as its configuration records them."""
+    return CellSpec(
+        architecture=architecture,
+        params=params,
+        padding=padding,
+        seed=seed,
+        training=training,
+        device=device,
+        data=data.describe(),
+        data_cache_path=str(data.cache_path),
+        plugin=_described(registry.architecture(architecture).source),
+        machine=machine,
+        summary=registry.architecture(architecture).item.summary,
+        padding_plugin=_described(registry.padding_strategy(padding).source),
+        score_test=score_test,
+    )
 
 
 def _described(source: PluginSource) -> dict[str, str]:
@@ -163,7 +177,7 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     expected = {
         cell.config_hash(): cost.seconds for cell, cost in zip(todo, estimate.costs, strict=True)
     }
-    run_started = _utc_now()
+    run_started = utc_now()
     clock_started = time.perf_counter()
     written: list[ResultRow] = []
     # a live bar on a terminal; in logs (or with --quiet) the one line per cell says where we are
@@ -225,8 +239,10 @@ def result_row(
     run_started: str,
     results_path: Path,
     estimate: dict[str, float] | None = None,
+    tuning: dict[str, Any] | None = None,
 ) -> ResultRow:
-    """The row of ``cell``; ``estimate``: its expected seconds and its run's, before the run."""
+    """The row of ``cell``; ``estimate``: its expected seconds and its run's, before the run;
+    ``tuning``: what ``harness tune`` ran it for (study, role, trial)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "config_hash": cell.config_hash(),
@@ -251,8 +267,9 @@ def result_row(
         "git_commit": environment.git_commit(ignoring=results_path),
         "command": command,
         "run_started_at": run_started,
-        "finished_at": _utc_now(),
+        "finished_at": utc_now(),
         "estimate": estimate,
+        "tuning": tuning,
     }
 
 
@@ -283,5 +300,5 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-def _utc_now() -> str:
+def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

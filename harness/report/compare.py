@@ -36,7 +36,7 @@ from harness.report.markdown import escape
 from harness.report.statistics import ALPHA, CONFIDENCE, bootstrap, holm
 from harness.results.log import RESULTS_FILE, read_rows
 from harness.results.predictions import CellCorrectness, cell_correctness
-from harness.results.schema import ResultRow, measurements_of
+from harness.results.schema import ResultRow, measurements_of, test_accuracy_of
 
 Cell = tuple[str, str]  # (architecture, padding)
 BETTER, WORSE, WITHIN_NOISE = "better", "worse", "within noise"
@@ -170,8 +170,8 @@ def _unpaired_statistics(a: list[ResultRow], b: list[ResultRow]) -> dict[str, fl
     accuracies (test rows' noise left out); empty when a side has fewer than 2 seeds."""
     if len(a) < 2 or len(b) < 2:
         return {}
-    accuracies_a = [measurements_of(row)["test_accuracy"] for row in a]
-    accuracies_b = [measurements_of(row)["test_accuracy"] for row in b]
+    accuracies_a = [test_accuracy_of(row) for row in a]
+    accuracies_b = [test_accuracy_of(row) for row in b]
     test = stats.ttest_ind(accuracies_b, accuracies_a, equal_var=False)
     interval = test.confidence_interval(CONFIDENCE)
     estimate = float(np.mean(accuracies_b) - np.mean(accuracies_a))

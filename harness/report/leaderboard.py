@@ -40,7 +40,7 @@ from harness.report.statistics import (
 )
 from harness.results.log import RESULTS_FILE, latest_by_config, read_rows
 from harness.results.predictions import cell_correctness
-from harness.results.schema import ResultRow, Status, measurements_of
+from harness.results.schema import ResultRow, Status, measurements_of, scored_on_test
 
 LEADERBOARD_FILE = "leaderboard.md"
 PLOT_FILE = "leaderboard.png"
@@ -78,7 +78,12 @@ class Leaderboard:
     @classmethod
     def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
         """The latest row of each cell, of the comparison that the newest row belongs to."""
-        chosen = reported_rows(rows)
+        return cls.ranking(reported_rows(rows))
+
+    @classmethod
+    def ranking(cls, chosen: list[ResultRow]) -> Leaderboard:
+        """The board of ``chosen``, one row per cell run, ranked as they are (e.g. the tuned
+        re-runs, whose training settings differ from one architecture to the next)."""
         cells = _cells(chosen)
         paired, reason = _paired_statistics(chosen, cells)
         if paired is not None:
@@ -92,8 +97,9 @@ class Leaderboard:
 
 
 def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
-    """The rows a board reports: the latest of each cell, of the newest row's comparison."""
-    latest = list(latest_by_config(rows).values())
+    """The rows a board reports: the latest of each cell, of the newest row's comparison;
+    never a tuning trial's, which has no test score."""
+    latest = [row for row in latest_by_config(rows).values() if scored_on_test(row)]
     if not latest:
         raise HarnessError("no results to report: run `harness run` first")
     comparison = latest[-1]["comparison"]
@@ -251,10 +257,10 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
         "",
         "## Ranking by mean test accuracy",
         "",
-        _main_table(board.cells, paired=board.paired is not None),
+        main_table(board.cells, paired=board.paired is not None),
         *_mixed_machines(board.cells),
         "",
-        _method(board),
+        method_paragraph(board),
         "",
         "Throughput is training examples per second on steady-state epochs (the first epoch's "
         "tracing is the warm-up); padded share is padding tokens / all tokens fed in one epoch.",
@@ -415,7 +421,7 @@ def training_summary(training: Mapping[str, Any]) -> str:
     )
 
 
-def _method(board: Leaderboard) -> str:
+def method_paragraph(board: Leaderboard) -> str:
     """The paragraph under the ranking that says how its intervals and ranks were made."""
     mark = f"`{SHARED_RANK_MARK}`"
     if board.paired is None:
@@ -492,7 +498,7 @@ def _neighbours(cells: pd.DataFrame, paired: PairedStatistics) -> str:
     )
 
 
-def _main_table(cells: pd.DataFrame, paired: bool) -> str:
+def main_table(cells: pd.DataFrame, paired: bool) -> str:
     if cells.empty:
         return "No cell finished."
     table = [

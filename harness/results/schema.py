@@ -1,7 +1,7 @@
 """The schema of a result row, written down once: :class:`ResultRow` and its :class:`Measurements`.
 
-``docs/results.md`` describes each field. A cell whose latest row is ``done`` or
-``diverged`` (a seeded divergence repeats) counts as finished (:data:`FINISHED`);
+``docs/results.md`` describes each field. A cell whose latest row is ``done``,
+``diverged`` (a seeded divergence repeats) or ``pruned`` counts as finished (:data:`FINISHED`);
 ``error``, ``timeout`` and ``crash`` rows are re-run. What a row of an earlier schema lacks
 reads as :data:`ROW_DEFAULTS` and :data:`MEASUREMENT_DEFAULTS`.
 """
@@ -24,6 +24,7 @@ class Status(str, Enum):
     TIMEOUT = "timeout"  # killed after the per-cell timeout
     ERROR = "error"  # raised
     CRASH = "crash"  # its worker died (killed, out of memory) or its Ray task was lost
+    PRUNED = "pruned"  # a tuning trial stopped by the pruner (harness tune --prune)
 
     def __str__(self) -> str:
         return self.value
@@ -35,22 +36,22 @@ class Status(str, Enum):
         return hash(self.value)
 
 
-FINISHED: frozenset[str] = frozenset({Status.DONE, Status.DIVERGED})
+FINISHED: frozenset[str] = frozenset({Status.DONE, Status.DIVERGED, Status.PRUNED})
 
 
 class Measurements(TypedDict):
     """What a ``done`` cell measured (see :mod:`harness.training.fit`)."""
 
-    test_accuracy: float
-    test_macro_f1: float
-    test_loss: float
+    test_accuracy: float | None  # None: a tuning trial (not scored on the test split)
+    test_macro_f1: float | None
+    test_loss: float | None
     best_val_accuracy: float
     best_epoch: int
     epochs_run: int
     seconds_per_epoch: float
     warmup_seconds: float | None
     train_examples_per_second: float
-    inference_examples_per_second: float
+    inference_examples_per_second: float | None
     trainable_parameters: int
     padded_share: float
     peak_host_memory_mb: float
@@ -89,6 +90,7 @@ class ResultRow(TypedDict):
     run_started_at: str
     finished_at: str
     estimate: dict[str, float] | None  # before the run: this cell's and the run's seconds
+    tuning: dict[str, Any] | None  # harness tune's cells: study, role, trial (docs/results.md)
 
 
 # What a row of an earlier schema lacks reads as these: a field added to the schema
@@ -117,10 +119,11 @@ ROW_DEFAULTS: dict[str, Any] = {
     "run_started_at": "1970-01-01T00:00:00+00:00",
     "finished_at": "1970-01-01T00:00:00+00:00",
     "estimate": None,  # rows written before runs made an estimate
+    "tuning": None,  # rows of harness run, and rows written before harness tune existed
 }
 # Fields a row may lack and still be of the current schema: a writer before them left them
 # out, and nothing is lost (each reads as its default above).
-OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate"})
+OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate", "tuning"})
 MEASUREMENT_DEFAULTS: dict[str, Any] = {
     "test_accuracy": None,
     "test_macro_f1": None,
@@ -146,3 +149,17 @@ def measurements_of(row: ResultRow) -> Measurements:
     if row["measurements"] is None:
         raise ValueError(f"the {row['status']} row {row['config_hash']} holds no measurements")
     return row["measurements"]
+
+
+def test_accuracy_of(row: ResultRow) -> float:
+    """The test accuracy of a ``done`` row; a tuning trial's row, never scored on the test
+    split, raises ``ValueError``."""
+    accuracy = measurements_of(row)["test_accuracy"]
+    if accuracy is None:
+        raise ValueError(f"the row {row['config_hash']} is a tuning trial: no test score")
+    return accuracy
+
+
+def scored_on_test(row: ResultRow) -> bool:
+    """Whether ``row`` is of a cell that scores the test split: any but a tuning trial's."""
+    return (row.get("tuning") or {}).get("role") != "trial"

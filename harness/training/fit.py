@@ -2,7 +2,8 @@
 
 Keras ``fit`` with early stopping on the validation split (best weights restored); the
 validation split after each epoch and the test split once, at the end, are scored by one
-traced inference function (:mod:`harness.training.scoring`). Epoch times are the training
+traced inference function (:mod:`harness.training.scoring`). A tuning trial (``score_test``
+False) never reads the test split. Epoch times are the training
 part of each epoch (from its start to the start of validation), with tf.data autotuning off
 (see :mod:`harness.batching.padding`). Steady-state throughput leaves out the first epoch,
 whose graph tracing is reported as warm-up.
@@ -10,7 +11,7 @@ whose graph tracing is reported as warm-up.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import keras
 import numpy as np
@@ -90,18 +91,11 @@ def train_and_score(
             f"training loss became {history['loss'][-1]} in epoch {len(history['loss'])}"
         )
 
-    test = scorer.score("test")
-    probabilities = test.probabilities
-
-    test_labels = data.test.labels
-    predictions = probabilities.argmax(axis=1)
     kept_epoch = stopper.kept_epoch(epochs_run=len(history["loss"]))
     steady = timer.train_seconds[1:] or timer.train_seconds
     seconds_per_epoch = float(np.mean(steady))
-    return {
-        "test_accuracy": float(np.mean(predictions == test_labels)),
-        "test_macro_f1": macro_f1(test_labels, predictions, len(data.class_names)),
-        "test_loss": cross_entropy(test_labels, probabilities),
+    measured: dict[str, Any] = {
+        **(test_scores(scorer) if spec.score_test else NOT_SCORED),
         "best_val_accuracy": float(history["val_accuracy"][kept_epoch]),
         "best_epoch": kept_epoch + 1,
         "epochs_run": len(history["loss"]),
@@ -112,16 +106,10 @@ def train_and_score(
             else None
         ),
         "train_examples_per_second": len(data.train) / seconds_per_epoch,
-        "inference_examples_per_second": len(test_labels) / test.seconds,
         "trainable_parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         "padded_share": padded_share(train_batches),
         "peak_host_memory_mb": peak_host_memory_mb(),
         "peak_gpu_memory_mb": peak_gpu_memory_mb(),
-        "test_predictions": RowPredictions(
-            fingerprint_test_rows(data.fingerprint, data.source_rows["test"], test_labels),
-            predictions,
-            test_labels,
-        ).encode(),
         "history": [
             {
                 "epoch": k + 1,
@@ -131,6 +119,34 @@ def train_and_score(
             }
             for k in range(len(history["loss"]))
         ],
+    }
+    return cast("Measurements", measured)
+
+
+# What a cell that does not score the test split (a tuning trial) measures of it: nothing.
+NOT_SCORED: dict[str, Any] = dict.fromkeys(
+    ("test_accuracy", "test_macro_f1", "test_loss", "inference_examples_per_second",
+     "test_predictions"),
+)  # fmt: skip
+
+
+def test_scores(scorer: Scorer) -> dict[str, Any]:
+    """The trained model scored once on the test split: accuracy, macro-F1, loss, each row's
+    prediction, and inference speed (the pass's, its function traced by the validation)."""
+    data = scorer.data
+    test = scorer.score("test")
+    test_labels = data.test.labels
+    predictions = test.probabilities.argmax(axis=1)
+    return {
+        "test_accuracy": float(np.mean(predictions == test_labels)),
+        "test_macro_f1": macro_f1(test_labels, predictions, len(data.class_names)),
+        "test_loss": cross_entropy(test_labels, test.probabilities),
+        "inference_examples_per_second": len(test_labels) / test.seconds,
+        "test_predictions": RowPredictions(
+            fingerprint_test_rows(data.fingerprint, data.source_rows["test"], test_labels),
+            predictions,
+            test_labels,
+        ).encode(),
     }
 
 

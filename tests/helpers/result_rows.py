@@ -70,6 +70,7 @@ def result_row(
         "run_started_at": "2026-01-01T00:00:00+00:00",
         "finished_at": "2026-01-01T00:01:00+00:00",
         "estimate": None,
+        "tuning": None,
     }
 
 
