@@ -21,7 +21,11 @@ from harness.data.cache import VectorizedData, VectorizedSplit
 from harness.model.architecture import Architecture
 from harness.model.classifier import ModelShape, build_classifier
 from harness.plugin.manager import Registry
-from harness.results.predictions import RowPredictions, fingerprint_test_rows
+from harness.results.predictions import (
+    RowPredictions,
+    encode_confidence,
+    fingerprint_test_rows,
+)
 from harness.results.schema import Measurements
 from harness.training.callbacks import (
     EarlyStoppingAboveChance,
@@ -125,6 +129,7 @@ def train_and_score(
             predictions,
             test_labels,
         ).encode(),
+        "test_confidence": encode_confidence(probabilities.max(axis=1)),
         "history": [
             {
                 "epoch": k + 1,
