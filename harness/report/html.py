@@ -168,9 +168,9 @@ def _throughput_chart(board: Leaderboard) -> dict[str, Any]:
         ),
         color=alt.Color("padding:N", title="padding"),
     )
+    within = alt.Scale(zero=False, domainMax=100, clamp=True)  # few seeds: t reaches past 100
     bars = base.mark_rule(strokeWidth=1.5).encode(
-        y=alt.Y("low:Q", scale=alt.Scale(zero=False), title=f"test accuracy % ({interval})"),
-        y2="high:Q",
+        y=alt.Y("low:Q", scale=within, title=f"test accuracy % ({interval})"), y2="high:Q"
     )
     points = base.mark_point(filled=True, size=90, opacity=0.9).encode(
         y="accuracy:Q",
@@ -214,14 +214,14 @@ def _curves_chart(board: Leaderboard) -> dict[str, Any]:
                         )
     cell = alt.param(name="cell", value=_label(cell_keys(board.cells)[0]) if values else "")
     base = alt.Chart(alt.Data(values=_json_safe(values))).encode(
-        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("epoch:O", title="epoch", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("accuracy:Q", scale=alt.Scale(zero=False), title="accuracy %"),
         color=alt.Color("split:N", title="split"),
     )
     lines = base.mark_line(point=alt.OverlayMarkDef(size=20)).encode(
         strokeDash=alt.StrokeDash("seed:N", title="seed"),
         detail="seed:N",
-        tooltip=["seed:N", "epoch:Q", "split:N", alt.Tooltip("accuracy:Q", format=".2f")],
+        tooltip=["seed:N", "epoch:O", "split:N", alt.Tooltip("accuracy:Q", format=".2f")],
     )
     kept = (
         base.transform_filter("datum.kept")
@@ -229,7 +229,7 @@ def _curves_chart(board: Leaderboard) -> dict[str, Any]:
         .encode(
             tooltip=[
                 "seed:N",
-                alt.Tooltip("epoch:Q", title="kept epoch"),
+                alt.Tooltip("epoch:O", title="kept epoch"),
                 "split:N",
                 alt.Tooltip("accuracy:Q", format=".2f"),
             ]
@@ -263,10 +263,11 @@ def _reliability_chart(board: Leaderboard) -> dict[str, Any]:
     cell = alt.param(name="cell", value=_label(keys[0]) if keys else "")
     percent = alt.Scale(domain=[0, 100])
     bins = alt.Chart(alt.Data(values=_json_safe(values))).transform_filter("datum.cell == cell")
-    bars = bins.mark_bar(opacity=0.55, stroke="white").encode(
+    bars = bins.mark_rect(opacity=0.55, stroke="white").encode(
         x=alt.X("low:Q", scale=percent, title="confidence % (the predicted class's probability)"),
         x2="high:Q",
         y=alt.Y("accuracy:Q", scale=percent, title="accuracy % of the bin's test rows"),
+        y2=alt.datum(0),
         tooltip=[
             alt.Tooltip("low:Q", title="from %"),
             alt.Tooltip("high:Q", title="to %"),
