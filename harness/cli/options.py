@@ -32,7 +32,7 @@ OUT_OPTION = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("reports"),
     show_default=True,
-    help="Where results.jsonl, leaderboard.md and leaderboard.png go.",
+    help="Where results.jsonl and the leaderboard (.md, .png, .html) go.",
 )
 
 

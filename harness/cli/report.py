@@ -13,7 +13,7 @@ from harness.cli.options import OUT_OPTION
 @click.command("report")
 @OUT_OPTION
 def report_command(out_dir: Path) -> None:
-    """Rewrite the leaderboard from the results file in OUT."""
+    """Rewrite the leaderboard (leaderboard.md, .png and .html) from the results file in OUT."""
     from harness.report.leaderboard import write_report
 
     click.echo(f"leaderboard: {write_report(out_dir)}")

@@ -12,6 +12,7 @@ request, so it opens from disk as it will anywhere (see ``docs/report.md``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from importlib.resources import files
@@ -44,6 +45,7 @@ CSV_COLUMNS = [
     "best_epoch", "train_per_s", "s_per_epoch", "warmup_s", "infer_per_s", "parameters",
     "padded_share", "peak_host_mb", "test_rows",
 ]  # fmt: skip
+VEGA_EMBED = "window.vegaEmbed = vegaEmbed;"  # what the page needs of the bundle
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})  # the header's text is escaped already
 
 
@@ -73,7 +75,7 @@ def render_page(board: Leaderboard) -> str:
         rows=_json_safe(board.rows),
         script=Markup(_inline(_page_file("leaderboard.js"))),
         style=Markup(_inline(_page_file("leaderboard.css"))),
-        vega=Markup(_inline(vl_convert.javascript_bundle(vl_version=_vega_lite_version()))),
+        vega=Markup(_inline(_vega_embed_bundle())),
     )
 
 
@@ -94,7 +96,9 @@ def _table(board: Leaderboard) -> list[dict[str, Any]]:
             "cell": _label((c.architecture, c.padding)),
             "architecture": c.architecture,
             "padding": c.padding,
-            "values": [(column.text(c), _sort_value(getattr(c, column.sort_by))) for column in columns],
+            "values": [
+                (column.text(c), _sort_value(getattr(c, column.sort_by))) for column in columns
+            ],
         }
         for c in board.cells.itertuples()
     ]
@@ -197,7 +201,7 @@ def _curves_chart(board: Leaderboard) -> dict[str, Any]:
     values = []
     for key, rows in done_by_cell(board.rows).items():
         for row in rows:
-            measurements = row["measurements"] or {}
+            measurements: Mapping[str, Any] = row["measurements"] or {}
             kept = measurements.get("best_epoch")
             for number, epoch in enumerate(measurements.get("history") or [], start=1):
                 for split, metric in (("training", "accuracy"), ("validation", "val_accuracy")):
@@ -293,10 +297,12 @@ def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return chart.to_dict(validate=True)
 
 
-def _vega_lite_version() -> str:
-    """The Vega-Lite version, major.minor, of Altair's specifications (vl-convert's name)."""
+@functools.cache
+def _vega_embed_bundle() -> str:
+    """Vega-Embed with Vega and the Vega-Lite of Altair's specifications, as one script
+    (vl-convert bundles it in about a second)."""
     major, minor, *_ = alt.SCHEMA_VERSION.lstrip("v").split(".")
-    return f"{major}.{minor}"
+    return vl_convert.javascript_bundle(VEGA_EMBED, vl_version=f"{major}.{minor}")
 
 
 def _page_file(name: str) -> str:
@@ -322,4 +328,3 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_json_safe(item) for item in value]
     return value
-
