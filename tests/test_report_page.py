@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from helpers.browser import offline_page
 from helpers.paired_rows import CLASS_NAMES, board_rows
+from helpers.result_rows import result_row
 
 from harness.report.html import PAGE_FILE, render_page
 from harness.report.leaderboard import Leaderboard
@@ -128,6 +129,26 @@ def test_in_a_browser_offline_the_page_sorts_filters_plots_and_shows_a_cells_err
         with page.expect_download() as download:
             page.click("#download-rows")
         assert json.loads(Path(download.value.path()).read_text()) == json.loads(json.dumps(rows))
+        assert log.refused == [] and log.errors == []
+
+
+def test_a_page_of_older_rows_plots_what_they_hold_and_says_what_they_do_not(tmp_path):
+    rows = [
+        result_row(a, "mask", seed, 0.9 - 0.1 * n) for n, a in enumerate("ab") for seed in (0, 1)
+    ]
+    rows.append(result_row("c", "mask", 0, None, status="error", reason="boom <b>"))
+    with offline_page(write_page(rows, tmp_path)) as (page, log):
+        assert shown_cells(page) == ["a / mask", "b / mask"]
+        assert page.locator("#plot-throughput svg .mark-symbol.role-mark path").count() == 2
+        detail = page.locator('.cell-detail[data-cell="a / mask"]')
+        assert "Confusion matrix and per-class scores: not recorded" in detail.inner_text()
+        assert "Calibration: not recorded" in detail.inner_text()
+        assert not page.locator("#plot-reliability").is_visible()
+        assert "boom <b>" in page.locator("#failures").inner_text()
+        assert log.refused == [] and log.errors == []
+    failed_only = [result_row("c", "mask", 0, None, status="error", reason="boom")]
+    with offline_page(write_page(failed_only, tmp_path)) as (page, log):
+        assert "No cell finished." in page.locator("#ranking").inner_text()
         assert log.refused == [] and log.errors == []
 
 

@@ -56,14 +56,14 @@ def render_page(board: Leaderboard) -> str:
     )
     environment.policies["json.dumps_kwargs"] = {"sort_keys": True, "allow_nan": False}
     keys = cell_keys(board.cells)
+    cells_in_order = list(board.cells.itertuples())
     return environment.get_template("leaderboard.html.jinja").render(
         facts=_markdown("\n".join(header_facts(board))),
         method=_markdown("\n\n".join([method_paragraph(board), THROUGHPUT_NOTE])),
         machines=_markdown("\n".join(mixed_machines(board.cells))),
-        paired=board.paired is not None,
         columns=[column.header for column in ranking_columns(board)],
         table=_table(board),
-        cells=[_cell_detail(board, key) for key in keys],
+        cells=[_cell_detail(board, c.architecture, c.padding, c.seeds) for c in cells_in_order],
         failures=board.failures.to_dict("records"),
         specs={
             "throughput": _throughput_chart(board),
@@ -71,7 +71,7 @@ def render_page(board: Leaderboard) -> str:
             "reliability": _reliability_chart(board),
         },
         first_cell=_label(keys[0]) if keys else "",
-        csv=_json_safe(board.cells.reindex(columns=CSV_COLUMNS).to_csv(index=False)),
+        csv=board.cells.reindex(columns=CSV_COLUMNS).to_csv(index=False),
         rows=_json_safe(board.rows),
         script=Markup(_inline(_page_file("leaderboard.js"))),
         style=Markup(_inline(_page_file("leaderboard.css"))),
@@ -111,8 +111,9 @@ def _sort_value(value: Any) -> str:
     return "" if pd.isna(value) else repr(float(value))
 
 
-def _cell_detail(board: Leaderboard, key: CellKey) -> dict[str, Any]:
+def _cell_detail(board: Leaderboard, architecture: str, padding: str, seeds: int) -> dict[str, Any]:
     """What the page shows of one chosen cell besides its plots."""
+    key = (architecture, padding)
     scores, calibration = board.class_scores.get(key), board.calibration.get(key)
     classes = []
     if scores is not None:
@@ -130,7 +131,7 @@ def _cell_detail(board: Leaderboard, key: CellKey) -> dict[str, Any]:
             )
     return {
         "label": _label(key),
-        "seeds": len(done_by_cell(board.rows)[key]),
+        "seeds": seeds,
         "classes": classes,
         "calibration_error": calibration.expected_error if calibration else None,
     }

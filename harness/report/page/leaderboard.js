@@ -63,7 +63,10 @@
     link.remove();
   }
 
-  if (!table) return; // no cell finished: nothing to plot or choose
+  if (!table) {
+    document.body.dataset.ready = "true"; // no cell finished: nothing to plot or choose
+    return;
+  }
   table.querySelectorAll("th").forEach((header, column) =>
     header.querySelector("button").addEventListener("click", () => sortBy(column, header)));
   document.querySelectorAll(".controls input").forEach((box) => box.addEventListener("change", filter));
