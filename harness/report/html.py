@@ -27,7 +27,6 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from harness.report.leaderboard import (
-    THROUGHPUT_NOTE,
     CellKey,
     Leaderboard,
     cell_keys,
@@ -36,6 +35,7 @@ from harness.report.leaderboard import (
     method_paragraph,
     mixed_machines,
     ranking_columns,
+    table_note,
 )
 
 PAGE_FILE = "leaderboard.html"
@@ -59,7 +59,7 @@ def render_page(board: Leaderboard) -> str:
     cells_in_order = list(board.cells.itertuples())
     return environment.get_template("leaderboard.html.jinja").render(
         facts=_markdown("\n".join(header_facts(board))),
-        method=_markdown("\n\n".join([method_paragraph(board), THROUGHPUT_NOTE])),
+        method=_markdown("\n\n".join([method_paragraph(board), table_note(board)])),
         machines=_markdown("\n".join(mixed_machines(board.cells))),
         columns=[column.header for column in ranking_columns(board)],
         table=_table(board),

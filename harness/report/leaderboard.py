@@ -293,7 +293,7 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
         "",
         method_paragraph(board),
         "",
-        THROUGHPUT_NOTE + _calibration_note(board),
+        table_note(board),
     ]
     if plot_name:
         parts += ["", f"![Test accuracy against training throughput]({plot_name})"]
@@ -611,10 +611,11 @@ def _main_table(board: Leaderboard) -> str:
     return tabulate(table, headers, tablefmt="github", disable_numparse=True)
 
 
-def _calibration_note(board: Leaderboard) -> str:
+def table_note(board: Leaderboard) -> str:
+    """What the ranking's throughput columns and, when it has one, its ECE column mean."""
     if not _calibrated(board):
-        return ""
-    return (
+        return THROUGHPUT_NOTE
+    return THROUGHPUT_NOTE + (
         " ECE is the expected calibration error: the gap between how sure a model was (the "
         "probability of the class it predicted) and how often it was right, over 10 bins of "
         "that probability weighted by their test rows, the mean of the seeds' (see "
