@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers.paired_rows import rows_with_predictions
+from helpers.paired_rows import right_on, rows_with_predictions
 from helpers.result_rows import result_row, schema_1_row
 
 from harness.report.leaderboard import Leaderboard, render
@@ -93,14 +93,6 @@ def test_header_says_how_cells_shared_the_machine_and_how_long_the_runs_took():
         cell["estimate"] = {"cell_seconds": 10.0, "run_seconds": run_seconds}
     text = render(Leaderboard.from_rows(first_run + second_run), None)
     assert "12.0 minutes from start to finish (estimated 11.0 before the first cell);" in text
-
-
-def right_on(rows: int, *correct_rows: range) -> np.ndarray:
-    """Seeds x rows correctness: seed k is right on ``correct_rows[k]``."""
-    matrix = np.zeros((len(correct_rows), rows), dtype=bool)
-    for seed, which in enumerate(correct_rows):
-        matrix[seed, list(which)] = True
-    return matrix
 
 
 def test_paired_ranks_separate_what_the_unpaired_rule_cannot():

@@ -9,7 +9,14 @@ from harness.batching.padding import BUCKET
 from harness.config import CellSpec, DataConfig, DeviceConfig, TrainingConfig
 from harness.data.vectorize import prepare
 from harness.plugin.manager import load_registry
-from harness.results.predictions import RowPredictions, fingerprint_test_rows, stored_predictions
+from harness.results.predictions import (
+    RowPredictions,
+    decode_confidence,
+    encode_confidence,
+    fingerprint_test_rows,
+    stored_confidence,
+    stored_predictions,
+)
 from harness.training.fit import train_and_score
 from harness.training.scoring import indexed_batches
 
@@ -38,6 +45,16 @@ def test_rows_without_predictions_decode_to_none():
     assert stored_predictions(None) is None
 
 
+def test_confidences_survive_encoding_within_half_a_step():
+    confidence = np.random.default_rng(0).uniform(0.25, 1.0, 2_516)
+    stored = encode_confidence(confidence)
+    assert np.max(np.abs(decode_confidence(stored) - confidence)) <= 0.5 / 255 + 1e-12
+    assert len(stored["confidence"]) < 1.4 * 2_516  # a byte a row at most, in base64
+    with pytest.raises(ValueError, match="not 2517"):
+        decode_confidence({**stored, "rows": 2_517})
+    assert stored_confidence({"test_accuracy": 0.9}) is None  # rows written before it
+
+
 def test_the_fingerprint_names_source_rows_and_labels():
     rows, labels = np.arange(5), np.array([0, 1, 2, 3, 0])
     same = fingerprint_test_rows("sha256:a", rows, labels)
@@ -63,6 +80,9 @@ def test_a_trained_cell_records_its_predictions_in_test_row_order(news_dir, tmp_
     assert len(predictions.predicted) == len(data.test) == 40
     assert np.array_equal(predictions.labels, data.test.labels)  # row order, not batch order
     assert predictions.correct.mean() == pytest.approx(measurements["test_accuracy"])
+    confidence = stored_confidence(measurements)
+    assert confidence is not None and len(confidence) == 40
+    assert np.all(confidence >= 1 / len(data.class_names) - 0.5 / 255)  # the largest of 4
     assert predictions.test_fingerprint == fingerprint_test_rows(
         data.fingerprint, data.source_rows["test"], data.test.labels
     )

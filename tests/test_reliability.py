@@ -25,6 +25,7 @@ HEADINGS = [
     "rnn-harness leaderboard",
     "Ranking by mean test accuracy",
     "Architecture x padding strategy",
+    "F1 of each class",
     "Architectures",
     "Failures",
 ]
@@ -206,6 +207,8 @@ def test_a_hostile_data_path_cannot_break_the_leaderboard(harness_run, news_dir,
     codes = [c.content for t in tokens if t.type == "inline" for c in t.children or []]
     assert flat in codes  # the data path, whole, in its code span
     assert any(flat in code and code.startswith("harness run") for code in codes)  # the command
+    page = (harness_run.out / "leaderboard.html").read_text()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
 @pytest.mark.parametrize(

@@ -216,3 +216,16 @@ def test_a_row_without_an_estimate_is_not_of_an_older_schema(tmp_path):
         warnings.simplefilter("error", ResultsWarning)
         (read,) = read_rows(path)
     assert read["estimate"] is None
+
+
+def test_a_row_without_confidences_is_not_of_an_older_schema(tmp_path):
+    """``test_confidence`` came after schema 2's other measurements; a row without it reads
+    without a warning, and as not recorded."""
+    path = tmp_path / "results.jsonl"
+    row = result_row()
+    del row["measurements"]["test_confidence"]
+    append_row(path, row)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResultsWarning)
+        (read,) = read_rows(path)
+    assert read["measurements"]["test_confidence"] is None

@@ -14,7 +14,9 @@ from harness.execution import environment
 from harness.results.log import RESULTS_FILE
 
 # Files a run writes into its output directory besides its results, and the results' lock.
-OUTPUT_FILES = (RESULTS_FILE, f"{RESULTS_FILE}.lock", "leaderboard.md", "leaderboard.png")
+OUTPUT_FILES = (
+    RESULTS_FILE, f"{RESULTS_FILE}.lock", "leaderboard.md", "leaderboard.png", "leaderboard.html"
+)  # fmt: skip
 
 
 def check_output_directory(out_dir: Path) -> None:

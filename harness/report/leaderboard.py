@@ -1,4 +1,5 @@
-"""``harness report``: turn the results file into ``leaderboard.md`` and ``leaderboard.png``.
+"""``harness report``: turn the results file into ``leaderboard.md``, ``leaderboard.png`` and
+``leaderboard.html`` (:mod:`harness.report.html`).
 
 The leaderboard covers one *comparison* (same data, training settings and
 device), by default the one of the newest row. Cells are ranked by mean test
@@ -16,8 +17,8 @@ leader of a rank group shares that rank, marked ``=``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ import pandas as pd
 from tabulate import tabulate
 
 from harness.errors import HarnessError
+from harness.report.calibration import Calibration, cell_calibration
 from harness.report.markdown import escape
+from harness.report.per_class import ClassScores, class_scores
 from harness.report.plot import plot_accuracy_against_throughput
 from harness.report.statistics import (
     MAX_SEEDS_SUGGESTED,
@@ -45,6 +48,12 @@ from harness.results.schema import ResultRow, Status, measurements_of, scored_on
 LEADERBOARD_FILE = "leaderboard.md"
 PLOT_FILE = "leaderboard.png"
 SHARED_RANK_MARK = "="
+THROUGHPUT_NOTE = (
+    "Throughput is training examples per second on steady-state epochs (the first epoch's "
+    "tracing is the warm-up); padded share is padding tokens / all tokens fed in one epoch."
+)
+
+CellKey = tuple[str, str]  # (architecture, padding)
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,9 @@ class Leaderboard:
     failures: pd.DataFrame
     paired: PairedStatistics | None = None  # None: the unpaired fallback
     fallback_reason: str | None = None
+    # Each cell's, in board order; None where its rows did not record what they need.
+    class_scores: dict[CellKey, ClassScores | None] = field(default_factory=dict)
+    calibration: dict[CellKey, Calibration | None] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
@@ -93,7 +105,28 @@ class Leaderboard:
             cells["interval_high"] = [interval.high for interval in intervals]
         elif not cells.empty:
             cells["rank"], cells["shared_rank"] = _noise_aware_ranks(cells)
-        return cls(chosen, cells, _failures(chosen), paired, reason)
+        by_cell = done_by_cell(chosen)
+        seeds = {key: [row["measurements"] for row in by_cell[key]] for key in cell_keys(cells)}
+        names = class_names(chosen)
+        scores = {key: class_scores(measured, names) for key, measured in seeds.items()}
+        calibration = {key: cell_calibration(measured) for key, measured in seeds.items()}
+        if not cells.empty:
+            cells["calibration_error"] = [
+                c.expected_error if c else math.nan for c in calibration.values()
+            ]
+        return cls(chosen, cells, _failures(chosen), paired, reason, scores, calibration)
+
+
+def cell_keys(cells: pd.DataFrame) -> list[CellKey]:
+    """(architecture, padding) of each cell of a board, in its order."""
+    if cells.empty:
+        return []
+    return list(zip(cells.architecture, cells.padding, strict=True))
+
+
+def class_names(rows: list[ResultRow]) -> list[str]:
+    """The class names of a board's data (its newest row's), as its rows recorded them."""
+    return [str(name) for name in rows[-1]["data"].get("class_names") or []]
 
 
 def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
@@ -127,7 +160,7 @@ def _paired_statistics(
     if cells.empty:
         return None, None
     by_cell = done_by_cell(rows)
-    keys = list(zip(cells.architecture, cells.padding, strict=True))
+    keys = cell_keys(cells)
     runs = sum(len(by_cell[key]) for key in keys)
     missing = sum(not _has_predictions(r) for key in keys for r in by_cell[key])
     if missing:
@@ -160,7 +193,7 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
             **{
                 key: value
                 for key, value in measurements_of(row).items()
-                if key not in ("history", "test_predictions")
+                if key not in ("history", "test_predictions", "test_confidence")
             },
         }
         for row in done
@@ -231,16 +264,20 @@ def _failures(rows: list[ResultRow]) -> pd.DataFrame:
 
 
 def write_report(out_dir: Path) -> Path:
-    """Write ``leaderboard.md`` (and its plot) from ``out_dir``'s results; return its path.
+    """Write ``leaderboard.md`` (with its plot) and ``leaderboard.html`` from ``out_dir``'s
+    results; return the markdown's path.
 
     A file that cannot be written raises :class:`HarnessError` naming it.
     """
+    from harness.report.html import PAGE_FILE, render_page  # it builds on this module
+
     board = Leaderboard.from_rows(read_rows(out_dir / RESULTS_FILE))
     plot = out_dir / PLOT_FILE
     path = out_dir / LEADERBOARD_FILE
     try:
         has_plot = plot_accuracy_against_throughput(board.cells, plot)
         path.write_text(render(board, plot.name if has_plot else None), encoding="utf-8")
+        (out_dir / PAGE_FILE).write_text(render_page(board), encoding="utf-8")
     except OSError as error:
         where = error.filename or out_dir
         raise HarnessError(f"cannot write {where}: {error.strerror or error}") from None
@@ -253,23 +290,23 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
         "",
         "Generated by `harness report` from the results file; do not edit by hand.",
         "",
-        *_header(board),
+        *header_facts(board),
         "",
         "## Ranking by mean test accuracy",
         "",
-        main_table(board.cells, paired=board.paired is not None),
-        *_mixed_machines(board.cells),
+        main_table(board),
+        *mixed_machines(board.cells),
         "",
         method_paragraph(board),
         "",
-        "Throughput is training examples per second on steady-state epochs (the first epoch's "
-        "tracing is the warm-up); padded share is padding tokens / all tokens fed in one epoch.",
+        table_note(board),
     ]
     if plot_name:
         parts += ["", f"![Test accuracy against training throughput]({plot_name})"]
     if board.paired is not None and len(board.cells) > 1:
         parts += ["", "## Neighbours in the ranking", "", _neighbours(board.cells, board.paired)]
     parts += ["", "## Architecture x padding strategy", "", _matrix(board.cells)]
+    parts += ["", "## F1 of each class", "", _class_f1(board)]
     parts += ["", "## Architectures", "", _architectures(board.rows)]
     parts += ["", "## Failures", ""]
     if board.failures.empty:
@@ -280,7 +317,8 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _header(board: Leaderboard) -> list[str]:
+def header_facts(board: Leaderboard) -> list[str]:
+    """The header's list: command, data, training, device, versions, machine, cells."""
     newest = board.rows[-1]
     data, training, host = newest["data"], newest["training"], newest["host"]
     rows = data["rows"]
@@ -321,7 +359,7 @@ def _header(board: Leaderboard) -> list[str]:
     ]
 
 
-def _mixed_machines(cells: pd.DataFrame) -> list[str]:
+def mixed_machines(cells: pd.DataFrame) -> list[str]:
     """A warning, and each machine kind's label, when the cells' throughputs were measured
     on more than one kind of machine (Ray picks the node of each cell)."""
     if cells.empty:
@@ -498,52 +536,103 @@ def _neighbours(cells: pd.DataFrame, paired: PairedStatistics) -> str:
     )
 
 
-def main_table(cells: pd.DataFrame, paired: bool) -> str:
-    if cells.empty:
+@dataclass(frozen=True)
+class RankingColumn:
+    """A column of the ranking table: its header, its text for a cell (a row of
+    ``cells.itertuples()``) and the column of ``cells`` a reader sorts it by."""
+
+    header: str
+    text: Callable[[Any], str]
+    sort_by: str
+    from_plugins: bool = False  # names from plugins: escaped in markdown
+
+
+def ranking_columns(board: Leaderboard) -> list[RankingColumn]:
+    """The ranking table's columns: with the paired intervals when the board has them, and
+    the calibration error when a cell recorded its confidences."""
+    paired = board.paired is not None
+    return [
+        RankingColumn(
+            "rank",
+            lambda c: f"{SHARED_RANK_MARK}{c.rank}" if c.shared_rank else str(c.rank),
+            "rank",
+        ),
+        RankingColumn("architecture", lambda c: c.architecture, "architecture", True),
+        RankingColumn("padding", lambda c: c.padding, "padding", True),
+        RankingColumn(
+            "test acc. % (± sd)",
+            lambda c: f"{_figure(100 * c.accuracy, '.2f')} ± {_figure(100 * c.accuracy_sd, '.2f')}",
+            "accuracy",
+        ),
+        *(
+            [
+                RankingColumn(
+                    "95 % interval",
+                    lambda c: f"[{100 * c.interval_low:.2f}, {100 * c.interval_high:.2f}]",
+                    "interval_low",
+                )
+            ]
+            if paired
+            else []
+        ),
+        RankingColumn("seeds", lambda c: str(c.seeds), "seeds"),
+        _measured("macro-F1 %", "macro_f1", ".2f", scale=100),
+        *(
+            [_measured("ECE %", "calibration_error", ".2f", scale=100, missing="not recorded")]
+            if _calibrated(board)
+            else []
+        ),
+        _measured("best epoch", "best_epoch", ".1f"),
+        _measured("train ex/s", "train_per_s", ",.0f"),
+        _measured("s/epoch", "s_per_epoch", ".2f"),
+        _measured("warm-up s", "warmup_s", ".1f"),
+        _measured("infer ex/s", "infer_per_s", ",.0f"),
+        _measured("parameters", "parameters", ",.0f"),
+        _measured("padded share", "padded_share", ".3f"),
+        _measured("peak MiB", "peak_host_mb", ",.0f"),
+    ]
+
+
+def _measured(
+    header: str, key: str, spec: str, scale: float = 1.0, missing: str = "-"
+) -> RankingColumn:
+    """A column of one measurement of ``cells``, formatted by ``spec``."""
+    return RankingColumn(header, lambda c: _figure(scale * getattr(c, key), spec, missing), key)
+
+
+def _calibrated(board: Leaderboard) -> bool:
+    """Whether a cell of the board recorded its confidences."""
+    return any(calibration is not None for calibration in board.calibration.values())
+
+
+def main_table(board: Leaderboard) -> str:
+    if board.cells.empty:
         return "No cell finished."
+    columns = ranking_columns(board)
     table = [
-        [
-            f"{SHARED_RANK_MARK}{c.rank}" if c.shared_rank else str(c.rank),
-            escape(c.architecture),
-            escape(c.padding),
-            f"{_figure(100 * c.accuracy, '.2f')} ± {_figure(100 * c.accuracy_sd, '.2f')}",
-            *([f"[{100 * c.interval_low:.2f}, {100 * c.interval_high:.2f}]"] if paired else []),
-            c.seeds,
-            _figure(100 * c.macro_f1, ".2f"),
-            _figure(c.best_epoch, ".1f"),
-            _figure(c.train_per_s, ",.0f"),
-            _figure(c.s_per_epoch, ".2f"),
-            _figure(c.warmup_s, ".1f"),
-            _figure(c.infer_per_s, ",.0f"),
-            _figure(c.parameters, ",.0f"),
-            _figure(c.padded_share, ".3f"),
-            _figure(c.peak_host_mb, ",.0f"),
-        ]
-        for c in cells.itertuples()
+        [escape(col.text(c)) if col.from_plugins else col.text(c) for col in columns]
+        for c in board.cells.itertuples()
     ]
-    headers = [
-        "rank",
-        "architecture",
-        "padding",
-        "test acc. % (± sd)",
-        *(["95 % interval"] if paired else []),
-        "seeds",
-        "macro-F1 %",
-        "best epoch",
-        "train ex/s",
-        "s/epoch",
-        "warm-up s",
-        "infer ex/s",
-        "parameters",
-        "padded share",
-        "peak MiB",
-    ]
+    headers = [column.header for column in columns]
     return tabulate(table, headers, tablefmt="github", disable_numparse=True)
 
 
-def _figure(value: float, spec: str) -> str:
-    """``value`` formatted by ``spec``; ``-`` where older rows did not measure it."""
-    return "-" if pd.isna(value) else format(value, spec)
+def table_note(board: Leaderboard) -> str:
+    """What the ranking's throughput columns and, when it has one, its ECE column mean."""
+    if not _calibrated(board):
+        return THROUGHPUT_NOTE
+    return THROUGHPUT_NOTE + (
+        " ECE is the expected calibration error: the gap between how sure a model was (the "
+        "probability of the class it predicted) and how often it was right, over 10 bins of "
+        "that probability weighted by their test rows, the mean of the seeds' (see "
+        "`harness/report/calibration.py`); rows written before rnn-harness recorded "
+        "confidences show 'not recorded'."
+    )
+
+
+def _figure(value: float, spec: str, missing: str = "-") -> str:
+    """``value`` formatted by ``spec``; ``missing`` where older rows did not measure it."""
+    return missing if pd.isna(value) else format(value, spec)
 
 
 def _matrix(cells: pd.DataFrame) -> str:
@@ -563,6 +652,30 @@ def _matrix(cells: pd.DataFrame) -> str:
     return (
         tabulate(text, headers="keys", tablefmt="github", disable_numparse=True)
         + "\n\nEach cell: test accuracy % (mean ± sd over seeds) and training examples per second."
+    )
+
+
+def _class_f1(board: Leaderboard) -> str:
+    """Each cell's F1 for each class, in the ranking's order."""
+    recorded = [scores for scores in board.class_scores.values() if scores is not None]
+    if not recorded:
+        return "Not recorded: the rows carry no test predictions (they predate schema 2)."
+    names = max((scores.class_names for scores in recorded), key=len)
+    table = [
+        [
+            escape(architecture),
+            escape(padding),
+            *(f"{100 * f1:.1f}" for f1 in (scores.f1 if scores else [])),
+            *["-"] * (len(names) - (len(scores.class_names) if scores else 0)),
+        ]
+        for (architecture, padding), scores in board.class_scores.items()
+    ]
+    headers = ["architecture", "padding", *(escape(name) for name in names)]
+    return (
+        tabulate(table, headers, tablefmt="github", disable_numparse=True)
+        + "\n\nF1 % of each class on the test split, from the confusion matrix of the cell's "
+        "seeds together (summed over seeds), in the order of the ranking. `leaderboard.html` "
+        "shows each cell's confusion matrix, precision and recall."
     )
 
 

@@ -24,6 +24,7 @@ from harness.results.schema import (
     FINISHED,
     MEASUREMENT_DEFAULTS,
     OPTIONAL_FIELDS,
+    OPTIONAL_MEASUREMENTS,
     ROW_DEFAULTS,
     SCHEMA_VERSION,
     Measurements,
@@ -111,7 +112,8 @@ def read_rows(path: Path) -> list[ResultRow]:
 def _complete(raw: dict[str, Any]) -> bool:
     measurements = raw.get("measurements")
     return set(ResultRow.__annotations__) - OPTIONAL_FIELDS <= set(raw) and (
-        not isinstance(measurements, dict) or set(Measurements.__annotations__) <= set(measurements)
+        not isinstance(measurements, dict)
+        or set(Measurements.__annotations__) - OPTIONAL_MEASUREMENTS <= set(measurements)
     )
 
 

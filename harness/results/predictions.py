@@ -4,11 +4,14 @@ Each finished cell records the class it predicted for every test row, in the
 test split's own row order, together with the true labels and a fingerprint of
 the test rows. Two cells whose fingerprints match were scored on the same rows,
 so their predictions can be compared row by row (see :mod:`harness.report.statistics`).
+It also records how sure it was: the probability it gave the class it predicted
+(its confidence), which calibration is measured from (:mod:`harness.report.calibration`).
 
 Encoding: the classes as unsigned 8-bit integers (16-bit beyond 256 classes),
 compressed with zlib and written as base64 text. For AG News's four classes
 that is about 0.43 characters per test row for each array, 6.5 KB per result row
-for AG News's 7,600 test rows (see ``docs/results.md``).
+for AG News's 7,600 test rows (see ``docs/results.md``). The confidences are
+rounded to steps of 1/255 and stored the same way as unsigned 8-bit integers.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, TypedDict
 import numpy as np
 
 ENCODING = "zlib+base64"
+CONFIDENCE_STEPS = 255  # a stored confidence is a whole number of 1/255ths
 
 
 class StoredPredictions(TypedDict):
@@ -92,6 +96,51 @@ def stored_predictions(measurements: Mapping[str, Any] | None) -> RowPredictions
     """The decoded predictions of a row's measurements; None for a row without them (schema 1)."""
     stored = (measurements or {}).get("test_predictions")
     return RowPredictions.decode(stored) if stored else None
+
+
+class StoredConfidence(TypedDict):
+    """The ``test_confidence`` measurement of a result row."""
+
+    rows: int
+    dtype: str
+    steps: int
+    encoding: str
+    confidence: str
+
+
+def encode_confidence(confidence: np.ndarray) -> StoredConfidence:
+    """Each test row's confidence (the predicted class's probability, in row order), rounded
+    to a whole number of ``1 / CONFIDENCE_STEPS``.
+
+    >>> decode_confidence(encode_confidence(np.array([0.25, 0.5, 0.999])))
+    array([0.25098039, 0.50196078, 1.        ])
+    """
+    steps = np.rint(np.clip(confidence, 0.0, 1.0) * CONFIDENCE_STEPS)
+    return {
+        "rows": len(confidence),
+        "dtype": "uint8",
+        "steps": CONFIDENCE_STEPS,
+        "encoding": ENCODING,
+        "confidence": _encode(steps, "uint8"),
+    }
+
+
+def decode_confidence(stored: StoredConfidence) -> np.ndarray:
+    """The confidences of :func:`encode_confidence`; raises ``ValueError`` when the stored
+    array does not have ``rows`` entries or the encoding is unknown."""
+    if stored["encoding"] != ENCODING:
+        raise ValueError(f"unknown confidence encoding {stored['encoding']!r}")
+    confidence = _decode(stored["confidence"], stored["dtype"]) / stored["steps"]
+    if len(confidence) != stored["rows"]:
+        raise ValueError(f"confidence for {len(confidence)} rows, not {stored['rows']}")
+    return confidence
+
+
+def stored_confidence(measurements: Mapping[str, Any] | None) -> np.ndarray | None:
+    """The decoded confidences of a row's measurements; None for a row without them (rows
+    written before they were recorded)."""
+    stored = (measurements or {}).get("test_confidence")
+    return decode_confidence(stored) if stored else None
 
 
 def _encode(values: np.ndarray, dtype: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, TypedDict
 
-from harness.results.predictions import StoredPredictions
+from harness.results.predictions import StoredConfidence, StoredPredictions
 
 SCHEMA_VERSION = 2  # 2: measurements carry test_predictions (and rows their placement)
 
@@ -60,6 +60,7 @@ class Measurements(TypedDict):
     test_predictions: (
         StoredPredictions | None
     )  # schema 2 (harness.results.predictions); None before
+    test_confidence: StoredConfidence | None  # the predicted class's probability; None before
 
 
 class ResultRow(TypedDict):
@@ -141,7 +142,10 @@ MEASUREMENT_DEFAULTS: dict[str, Any] = {
     "peak_gpu_memory_mb": None,
     "history": [],
     "test_predictions": None,  # schema 1: no predictions, the unpaired fallback
+    "test_confidence": None,  # rows written before it: calibration not recorded
 }
+# Measurements a row may lack and still be of the current schema, as OPTIONAL_FIELDS.
+OPTIONAL_MEASUREMENTS: frozenset[str] = frozenset({"test_confidence"})
 
 
 def measurements_of(row: ResultRow) -> Measurements:

@@ -21,7 +21,11 @@ from harness.batching.padding import padded_share
 from harness.config import CellSpec, Params, TrainingConfig
 from harness.model.classifier import ModelShape, build_classifier
 from harness.plugin.manager import Registry
-from harness.results.predictions import RowPredictions, fingerprint_test_rows
+from harness.results.predictions import (
+    RowPredictions,
+    encode_confidence,
+    fingerprint_test_rows,
+)
 from harness.results.schema import Measurements
 from harness.training.callbacks import (
     EarlyStoppingAboveChance,
@@ -126,13 +130,14 @@ def train_and_score(
 # What a cell that does not score the test split (a tuning trial) measures of it: nothing.
 NOT_SCORED: dict[str, Any] = dict.fromkeys(
     ("test_accuracy", "test_macro_f1", "test_loss", "inference_examples_per_second",
-     "test_predictions"),
+     "test_predictions", "test_confidence"),
 )  # fmt: skip
 
 
 def test_scores(scorer: Scorer) -> dict[str, Any]:
     """The trained model scored once on the test split: accuracy, macro-F1, loss, each row's
-    prediction, and inference speed (the pass's, its function traced by the validation)."""
+    prediction and its probability, and inference speed (the pass's, its function traced by
+    the validation)."""
     data = scorer.data
     test = scorer.score("test")
     test_labels = data.test.labels
@@ -147,6 +152,7 @@ def test_scores(scorer: Scorer) -> dict[str, Any]:
             predictions,
             test_labels,
         ).encode(),
+        "test_confidence": encode_confidence(test.probabilities.max(axis=1)),
     }
 
 

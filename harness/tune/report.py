@@ -150,7 +150,7 @@ def render(studies: list[StudyRows], curves: list[BudgetCurve], plot_name: str) 
     if reruns:
         board = Leaderboard.ranking(reruns)
         parts += [
-            main_table(board.cells, paired=board.paired is not None),
+            main_table(board),
             "",
             method_paragraph(board),
         ]

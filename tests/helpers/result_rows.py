@@ -30,6 +30,7 @@ def result_row(
             "inference_examples_per_second": 5000.0, "trainable_parameters": 1234,
             "padded_share": 0.1, "peak_host_memory_mb": 700.0, "peak_gpu_memory_mb": None,
             "history": [{"loss": 1.0, "val_accuracy": 0.5}], "test_predictions": None,
+            "test_confidence": None,
         }  # fmt: skip
     training = {
         "max_epochs": 30, "patience": 3, "batch_size": 128, "learning_rate": 0.005,
