@@ -7,6 +7,7 @@ the same command again re-runs only the cells without a finished row.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -26,6 +27,7 @@ from harness.config import (
     RunOptions,
     parse_overrides,
 )
+from harness.data.embeddings import coverage_line, with_embeddings
 from harness.data.vectorize import prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
@@ -87,9 +89,11 @@ def plan_cells(
     """The matrix: architecture x padding strategy x seed, on ``machine`` with ``device``.
 
     The executor says what ``machine`` is (this machine; on Ray, the resources each cell
-    asks for), and it is part of each cell's configuration (docs/results.md).
+    asks for), and it is part of each cell's configuration (docs/results.md), as are the
+    pretrained vectors ``data`` carries, if any, frozen or fine-tuned as ``options`` say.
     """
     cells = []
+    embeddings = cell_embeddings(options, data)
     for name, params in selection.params.items():
         plugin = _described(registry.architecture(name).source)
         for padding in selection.paddings:
@@ -109,9 +113,17 @@ def plan_cells(
                         machine=machine,
                         summary=registry.architecture(name).item.summary,
                         padding_plugin=padding_plugin,
+                        embeddings=embeddings,
                     )
                 )
     return cells
+
+
+def cell_embeddings(options: RunOptions, data: VectorizedData) -> dict[str, Any]:
+    """The pretrained vectors of each cell as its configuration records them ({}: none)."""
+    if data.embeddings is None or options.embeddings is None:
+        return {}
+    return {**data.embeddings.description, "trainable": options.embeddings.trainable}
 
 
 def _described(source: PluginSource) -> dict[str, str]:
@@ -136,6 +148,11 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
     executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
     data = prepare(options.data, registry, options.cache_dir)
+    if options.embeddings is not None:  # the model's width follows the vectors'
+        data = with_embeddings(options.embeddings, data)
+        assert data.embeddings is not None
+        training = dataclasses.replace(options.training, embedding_dim=data.embeddings.dimension)
+        options = dataclasses.replace(options, training=training)
     machine = executor.machine()
     cells = plan_cells(options, selection, registry, data, machine, executor.device())
     done = set() if options.force else finished_configs(rows)
@@ -147,6 +164,8 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     )
     for note in data.notes:
         say(f"note: {note}")
+    if data.embeddings is not None and options.embeddings is not None:
+        say(coverage_line(data.embeddings.description, options.embeddings.trainable))
     todo, estimate = longest_first(
         todo,
         estimate_run(
@@ -242,6 +261,7 @@ def result_row(
         "summary": cell.summary,
         "training": cell.configuration()["training"],
         "data": cell.data,
+        "embeddings": cell.embeddings or None,
         "device": {**cell.configuration()["device"], **outcome.device},
         "measurements": outcome.measurements,
         "cell_wall_seconds": round(outcome.wall_seconds, 3),
@@ -260,9 +280,11 @@ def comparison_key(cell: CellSpec) -> str:
     """Cells with the same key are comparable: same data, training, device and machine, and
     the same version of rnn-harness, whose core builds every model's frame, trains it and
     batches it under the built-in padding strategies: rows of two versions never share a
-    key, so no board pools them."""
+    key, so no board pools them. Pretrained vectors, when a cell uses them, are part of it."""
     config = cell.configuration()
     shared = {key: config[key] for key in ("data", "training", "device", "machine")}
+    if cell.embeddings:
+        shared["embeddings"] = config["embeddings"]
     return digest({**shared, "rnn-harness": __version__}, COMPARISON_KEY_LENGTH)
 
 
