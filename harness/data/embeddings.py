@@ -196,6 +196,6 @@ def coverage_line(description: dict[str, Any], trainable: bool) -> str:
         f"{'fine-tuned' if trainable else 'frozen'}; they cover "
         f"{description['vocabulary_coverage']:.1%} of the vocabulary "
         f"({description['words_found']:,} of {description['vocabulary_words']:,} words) and "
-        f"{description['token_coverage']:.1%} of the training tokens; the other words start "
-        "from seeded random vectors of their scale"
+        f"{description['token_coverage']:.1%} of the training tokens; the other words and the "
+        "out-of-vocabulary token start from seeded random vectors of their scale"
     )

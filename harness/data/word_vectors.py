@@ -76,7 +76,8 @@ def read_matrix_and_words(matrix: Path, words: Path, wanted: Collection[str]) ->
         raise DataError(f"{matrix}: a matrix of word vectors has 2 axes, not {table.ndim}")
     rows: dict[str, int] = {}
     position = 0
-    for batch in pq.ParquetFile(words).iter_batches(columns=[0]):
+    listing = pq.ParquetFile(words)
+    for batch in listing.iter_batches(columns=listing.schema_arrow.names[:1]):
         for word in batch.column(0).to_pylist():
             if word in wanted and word not in rows:
                 rows[word] = position
