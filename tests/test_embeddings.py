@@ -255,8 +255,9 @@ def test_named_sources_unknown_not_installed_and_installed(tmp_path, monkeypatch
     vectors = news_vectors(4)
     np.save(package / "data" / "matrix.npy", np.stack(list(vectors.values())))
     pd.DataFrame({"index": list(vectors)}).to_parquet(package / "data" / "words.parquet")
-    named = PackagedVectors("tiny_vectors_package", "tiny-vectors", "tiny", "matrix.npy",
-                            "words.parquet", "Tiny vectors.")  # fmt: skip
+    named = PackagedVectors(
+        "tiny_vectors_package", "tiny-vectors", "tiny", "matrix.npy", "words.parquet"
+    )
     monkeypatch.setitem(NAMED_SOURCES, "tiny-vectors", named)
     with pytest.raises(HarnessError, match=r"needs the package tiny-vectors: pip install "
                        r"'rnn-harness\[tiny\]'"):  # fmt: skip

@@ -45,7 +45,6 @@ class PackagedVectors:
     extra: str  # the extra of rnn-harness that installs it
     matrix: str
     words: str
-    summary: str
 
     def files(self, name: str) -> tuple[Path, Path]:
         """The matrix and the word list; raises :class:`HarnessError` when not installed."""
@@ -66,8 +65,7 @@ NAMED_SOURCES: dict[str, PackagedVectors] = {
         extra="glove",
         matrix="glove_6B_50d_emb.npy",
         words="glove_6B_index.parquet",
-        summary="GloVe 6B (Wikipedia 2014 + Gigaword 5), 400,000 lower-case words, 50 dimensions",
-    ),
+    ),  # GloVe 6B (Wikipedia 2014 + Gigaword 5): 400,000 lower-case words, docs/embeddings.md
 }
 
 

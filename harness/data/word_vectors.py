@@ -36,14 +36,13 @@ from harness.errors import DataError
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 20
-FORMATS = ("glove", "word2vec-text", "word2vec-binary", "npy+parquet")
 
 
 @dataclass(frozen=True)
 class FoundVectors:
     """The vectors a source holds for the words asked for, and the source's format and width."""
 
-    format: str  # one of FORMATS
+    format: str  # glove, word2vec-text, word2vec-binary or npy+parquet
     dimension: int
     vectors: dict[str, np.ndarray]  # float32 vectors of ``dimension`` numbers
 
