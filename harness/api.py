@@ -11,7 +11,8 @@ Read this first: what a plugin contributes and what the stages hand each other.
   :class:`TextDataset` of :class:`LabelledTexts`, read as :class:`SourceOptions` say;
 - **vectorised data**: :class:`VectorizedData`, the three :class:`VectorizedSplit` of a run
   as token ids (0 pads, :data:`OOV_TOKEN_ID` is the out-of-vocabulary token), which the data
-  stage caches and every cell's worker reads.
+  stage caches and every cell's worker reads, with the :class:`PretrainedEmbeddings` aligned
+  to its vocabulary when a run uses them.
 
 The hooks themselves are documented in :mod:`harness.plugin.spec`; a plugin imports these
 names from :mod:`harness`.
@@ -437,8 +438,23 @@ class VectorizedSplit:
 
 
 @dataclass(frozen=True)
+class PretrainedEmbeddings:
+    """Pretrained word vectors aligned to a vocabulary (``--embeddings``): row k of ``matrix``
+    is token id k's vector; row :data:`PADDING_TOKEN_ID` is zero. ``description`` is what a
+    result row records of them: source, format, fingerprint, dimension and coverage."""
+
+    matrix: np.ndarray  # float32, (vocabulary, dimension)
+    description: dict[str, Any]
+
+    @property
+    def dimension(self) -> int:
+        return int(self.matrix.shape[1])
+
+
+@dataclass(frozen=True)
 class VectorizedData:
-    """The three vectorised splits of one data configuration, and what describes them."""
+    """The three vectorised splits of one data configuration, and what describes them; with
+    ``--embeddings``, the pretrained vectors aligned to its vocabulary."""
 
     config: DataConfig
     fingerprint: str
@@ -450,6 +466,7 @@ class VectorizedData:
     source_rows: dict[str, np.ndarray]
     rows_without_tokens: dict[str, int]
     cache_path: Path
+    embeddings: PretrainedEmbeddings | None = None
 
     @property
     def train(self) -> VectorizedSplit:

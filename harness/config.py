@@ -7,6 +7,7 @@ own frozen dataclasses, validated when made, so that a bad option is one clear
 
 - :class:`DataConfig`: which integer sequences the models see (``harness.data``);
 - :class:`TrainingConfig`: how every cell trains (``harness.training``);
+- :class:`EmbeddingsConfig`: pretrained word vectors for the shared embedding (``harness.data``);
 - :class:`DeviceConfig`: device, precision, threads, cells side by side (``harness.execution``);
 - :class:`ExecutorConfig`: where the cells run, local workers or Ray (``harness.execution``).
 
@@ -98,6 +99,26 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class EmbeddingsConfig:
+    """Pretrained word vectors for the shared embedding (``--embeddings``, docs/embeddings.md).
+
+    ``source`` is a file of vectors or a named source (``glove-6b-50d``); ``trainable``
+    fine-tunes them, else they stay frozen. A file covering less than ``min_coverage`` of
+    the vocabulary is refused. ``dimension`` is the width ``--embedding-dim`` asked for, if
+    it was given: it must be the file's.
+    """
+
+    source: str
+    trainable: bool = False
+    min_coverage: float = 0.01
+    dimension: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_coverage <= 1:
+            raise HarnessError(f"--min-coverage must be a share in [0, 1], not {self.min_coverage}")
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     """What the user asked for: ``device`` is ``auto``, ``cpu``, ``gpu`` or ``gpu:N``.
 
@@ -161,6 +182,7 @@ class CellSpec:
     summary: str = ""
     padding_plugin: dict[str, str] = field(default_factory=dict)  # the padding strategy's
     score_test: bool = True  # False: a tuning trial, scored on the validation split only
+    embeddings: dict[str, Any] = field(default_factory=dict)  # pretrained vectors; {}: none
 
     @property
     def label(self) -> str:
@@ -171,14 +193,17 @@ class CellSpec:
 
         The plugins that contributed the architecture and the padding strategy are part of
         it, with their distribution and version, so that a cell of a changed strategy is a
-        new cell. ``score_test`` appears only when False (a tuning trial), so that every
-        other cell keeps the hash it had before tuning existed.
+        new cell. ``score_test`` appears only when False (a tuning trial), and ``embeddings``
+        only when the cell uses pretrained vectors, so that every other cell keeps the hash it
+        had before these existed.
         """
         config = dataclasses.asdict(self)
         config.pop("data_cache_path")
         config.pop("summary")
         if self.score_test:
             config.pop("score_test")
+        if not self.embeddings:
+            config.pop("embeddings")
         return config
 
     def config_hash(self) -> str:
@@ -209,6 +234,7 @@ class RunOptions:
     overrides: tuple[str, ...] = ()
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    embeddings: EmbeddingsConfig | None = None  # None: each cell learns its own from scratch
     device: DeviceConfig = field(default_factory=DeviceConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     out_dir: Path = Path("reports")

@@ -16,11 +16,13 @@ from typing import Any, TypeVar
 
 import click
 import cloup
+from click.core import ParameterSource
 
 from harness.config import (
     EXECUTORS,
     DataConfig,
     DeviceConfig,
+    EmbeddingsConfig,
     ExecutorConfig,
     TrainingConfig,
 )
@@ -72,6 +74,33 @@ def text_fields(options: dict[str, Any]) -> None:
     if fields and columns:
         raise click.UsageError("give either --fields or --text-column, not both")
     options["fields"] = tuple(filter(None, fields.split("+"))) if fields else tuple(columns)
+
+
+def embeddings_from_options(options: dict[str, Any]) -> EmbeddingsConfig | None:
+    """``--embeddings`` with its settings (taken out of ``options``), or None without it; an
+    ``--embedding-dim`` given on the command line is kept, to be checked against the vectors'."""
+    source = options.pop("embeddings")
+    trainable, frozen = options.pop("embeddings_trainable"), options.pop("embeddings_frozen")
+    min_coverage = options.pop("min_coverage")
+    if source is None:
+        given = {
+            "--embeddings-trainable": trainable,
+            "--embeddings-frozen": frozen,
+            "--min-coverage": min_coverage is not None,
+        }
+        if any(given.values()):
+            named = ", ".join(name for name, value in given.items() if value)
+            raise click.UsageError(f"{named}: only with --embeddings")
+        return None
+    if trainable and frozen:
+        raise click.UsageError("give either --embeddings-trainable or --embeddings-frozen")
+    dimension_given = click.get_current_context().get_parameter_source("embedding_dim")
+    return EmbeddingsConfig(
+        source,
+        trainable=trainable,
+        min_coverage=EmbeddingsConfig.min_coverage if min_coverage is None else min_coverage,
+        dimension=None if dimension_given == ParameterSource.DEFAULT else options["embedding_dim"],
+    )
 
 
 def count_option(*names: str, default: int | None = None, help: str | None = None) -> Any:
@@ -227,7 +256,26 @@ TRAINING_OPTIONS = cloup.option_group(
         help="Adam's learning rate.",
     ),
     count_option(
-        "--embedding-dim", default=TrainingConfig.embedding_dim, help="Width of the embedding."
+        "--embedding-dim",
+        default=TrainingConfig.embedding_dim,
+        help="Width of the embedding (or the vectors').",
+    ),
+    cloup.option(
+        "--embeddings",
+        default=None,
+        metavar="FILE|NAME",
+        help="Pretrained word vectors (docs/embeddings.md).",
+    ),
+    cloup.option("--embeddings-trainable", is_flag=True, help="Fine-tune the vectors."),
+    cloup.option(
+        "--embeddings-frozen", is_flag=True, help="Keep the vectors as they are (default)."
+    ),
+    cloup.option(
+        "--min-coverage",
+        type=FiniteFloatRange(0, 1),
+        default=None,
+        metavar="SHARE",
+        help="Least vocabulary share the vectors cover [default: 0.01].",
     ),
     share_option(
         "--embedding-dropout", TrainingConfig.embedding_dropout, "Dropout after the embedding."

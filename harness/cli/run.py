@@ -14,6 +14,7 @@ from harness.cli.options import (
     OUTPUT_OPTIONS,
     TRAINING_OPTIONS,
     count_option,
+    embeddings_from_options,
     from_options,
     selection_options,
     text_fields,
@@ -55,12 +56,14 @@ def run_command(**options) -> None:
             "choose architectures with --arch/-a NAME, or run them all with --all"
         )
     text_fields(options)
+    embeddings = embeddings_from_options(options)
     run_options = from_options(
         RunOptions,
         options,
         architectures=() if options.pop("run_all") else options["architectures"],
         data=from_options(DataConfig, options),
         training=from_options(TrainingConfig, options),
+        embeddings=embeddings,
         device=from_options(DeviceConfig, options),
         executor=from_options(ExecutorConfig, options),
         command=shlex.join(["harness", *sys.argv[1:]]),

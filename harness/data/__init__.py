@@ -7,6 +7,8 @@
 - :mod:`~harness.data.vectorize`: splits and vocabulary, the vectorised splits of a run;
 - :mod:`~harness.data.cache`: their format on disk, cache key, lock and atomic write; a
   cell's worker reads only this;
+- :mod:`~harness.data.word_vectors` and :mod:`~harness.data.embeddings`: pretrained word
+  vectors (``--embeddings``) read, streamed, and aligned to the vocabulary, once, in the cache;
 - :mod:`~harness.data.check`: ``harness data check``, a source described.
 
 What a source produces and the contract a kind of source meets (:class:`DataSourceKind`,

@@ -7,6 +7,10 @@ process builds an entry while the others wait on its lock; the entry appears who
 not at all (written aside, then renamed). A cell's worker reads an entry with
 :func:`load_prepared` and needs nothing else of the data stage.
 
+Pretrained word vectors aligned to an entry's vocabulary are kept inside the entry, one
+folder per file of vectors (:func:`embeddings_path`), made once the same way; a worker
+reads them with :func:`load_embeddings` and never reads the file of vectors.
+
 Token ids: 0 pads, :data:`harness.api.OOV_TOKEN_ID` is the out-of-vocabulary token, the
 others index the stored vocabulary.
 """
@@ -60,9 +64,7 @@ def cached(
     cache_dir = Path(cache_dir or default_cache_dir())
     cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / cache_key(config, fingerprint)
-    with FileLock(f"{path}.lock"):
-        if not (path / "meta.json").exists():
-            _store(build(path), path)
+    _stored_once(path, lambda staging: _write(build(path), staging))
     return load_prepared(path)
 
 
@@ -89,8 +91,59 @@ def load_prepared(path: Path) -> api.VectorizedData:
     )
 
 
-def _store(data: api.VectorizedData, path: Path) -> None:
-    """Write ``data`` at ``path`` whole or not at all: aside first, then renamed."""
+def embeddings_key(fingerprint: str, random_rows_seed: int) -> str:
+    """The key of the vectors of ``fingerprint`` aligned to a vocabulary, within its entry."""
+    material = {"format": CACHE_FORMAT, "fingerprint": fingerprint, "seed": random_rows_seed}
+    return digest(material, CACHE_KEY_LENGTH)
+
+
+def embeddings_path(data_path: Path, fingerprint: str, random_rows_seed: int) -> Path:
+    """Where the vectors of ``fingerprint`` aligned to the vocabulary of the entry at
+    ``data_path`` are kept: inside that entry, as they belong to its vocabulary."""
+    return data_path / "embeddings" / embeddings_key(fingerprint, random_rows_seed)
+
+
+def cached_embeddings(
+    path: Path, build: Callable[[], api.PretrainedEmbeddings]
+) -> api.PretrainedEmbeddings:
+    """The aligned vectors at ``path`` (:func:`embeddings_path`), made by ``build()`` once,
+    under the entry's lock, when there are none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(staging: Path) -> None:
+        embeddings = build()
+        np.save(staging / "matrix.npy", embeddings.matrix.astype("float32"))
+        (staging / "meta.json").write_text(json.dumps(embeddings.description))
+
+    _stored_once(path, write)
+    return load_embeddings(path)
+
+
+def load_embeddings(path: Path) -> api.PretrainedEmbeddings:
+    """Read aligned vectors written by :func:`cached_embeddings`."""
+    return api.PretrainedEmbeddings(
+        np.load(path / "matrix.npy"), json.loads((path / "meta.json").read_text())
+    )
+
+
+def _stored_once(path: Path, write: Callable[[Path], None]) -> None:
+    """Make the entry at ``path`` unless it is there, under its lock, whole or not at all:
+    ``write(staging)`` fills a fresh folder beside it, which is then renamed to ``path``."""
+    with FileLock(f"{path}.lock"):
+        if (path / "meta.json").exists():
+            return
+        staging = Path(tempfile.mkdtemp(prefix=f"{path.name}.", dir=path.parent))
+        try:
+            write(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        shutil.rmtree(path, ignore_errors=True)
+        staging.rename(path)
+
+
+def _write(data: api.VectorizedData, staging: Path) -> None:
+    """Write ``data``'s arrays and description into the folder ``staging``."""
     arrays: dict[str, Any] = {}  # NumPy arrays, named for np.savez
     for name in api.SPLITS:
         split = data.splits[name]
@@ -109,8 +162,5 @@ def _store(data: api.VectorizedData, path: Path) -> None:
         "vocabulary": data.vocabulary,
         "rows_without_tokens": data.rows_without_tokens,
     }
-    staging = Path(tempfile.mkdtemp(prefix=f"{path.name}.", dir=path.parent))
     np.savez(staging / "splits.npz", **arrays)
     (staging / "meta.json").write_text(json.dumps(meta))
-    shutil.rmtree(path, ignore_errors=True)
-    staging.rename(path)

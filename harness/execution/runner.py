@@ -7,6 +7,7 @@ the same command again re-runs only the cells without a finished row.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -27,6 +28,7 @@ from harness.config import (
     TrainingConfig,
     parse_overrides,
 )
+from harness.data.embeddings import coverage_line, with_embeddings
 from harness.data.vectorize import prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
@@ -88,10 +90,23 @@ def plan_cells(
     """The matrix: architecture x padding strategy x seed, on ``machine`` with ``device``.
 
     The executor says what ``machine`` is (this machine; on Ray, the resources each cell
-    asks for), and it is part of each cell's configuration (docs/results.md).
+    asks for), and it is part of each cell's configuration (docs/results.md), as are the
+    pretrained vectors ``data`` carries, if any, frozen or fine-tuned as ``options`` say.
     """
+    embeddings = cell_embeddings(options, data)
     return [
-        cell_of(registry, name, params, padding, seed, options.training, device, data, machine)
+        cell_of(
+            registry,
+            name,
+            params,
+            padding,
+            seed,
+            options.training,
+            device,
+            data,
+            machine,
+            embeddings=embeddings,
+        )
         for name, params in selection.params.items()
         for padding in selection.paddings
         for seed in range(options.seeds)
@@ -109,6 +124,7 @@ def cell_of(
     data: VectorizedData,
     machine: dict[str, Any],
     score_test: bool = True,
+    embeddings: dict[str, Any] | None = None,
 ) -> CellSpec:
     """One cell on ``data``, its plugins described as its configuration records them."""
     return CellSpec(
@@ -125,7 +141,15 @@ def cell_of(
         summary=registry.architecture(architecture).item.summary,
         padding_plugin=_described(registry.padding_strategy(padding).source),
         score_test=score_test,
+        embeddings=embeddings or {},
     )
+
+
+def cell_embeddings(options: RunOptions, data: VectorizedData) -> dict[str, Any]:
+    """The pretrained vectors of each cell as its configuration records them ({}: none)."""
+    if data.embeddings is None or options.embeddings is None:
+        return {}
+    return {**data.embeddings.description, "trainable": options.embeddings.trainable}
 
 
 def _described(source: PluginSource) -> dict[str, str]:
@@ -150,6 +174,11 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
     executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
     data = prepare(options.data, registry, options.cache_dir)
+    if options.embeddings is not None:  # the model's width follows the vectors'
+        data = with_embeddings(options.embeddings, data)
+        assert data.embeddings is not None
+        training = dataclasses.replace(options.training, embedding_dim=data.embeddings.dimension)
+        options = dataclasses.replace(options, training=training)
     machine = executor.machine()
     cells = plan_cells(options, selection, registry, data, machine, executor.device())
     done = set() if options.force else finished_configs(rows)
@@ -161,6 +190,8 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     )
     for note in data.notes:
         say(f"note: {note}")
+    if data.embeddings is not None and options.embeddings is not None:
+        say(coverage_line(data.embeddings.description, options.embeddings.trainable))
     todo, estimate = longest_first(
         todo,
         estimate_run(
@@ -258,6 +289,7 @@ def result_row(
         "summary": cell.summary,
         "training": cell.configuration()["training"],
         "data": cell.data,
+        "embeddings": cell.embeddings or None,
         "device": {**cell.configuration()["device"], **outcome.device},
         "measurements": outcome.measurements,
         "cell_wall_seconds": round(outcome.wall_seconds, 3),
@@ -277,9 +309,11 @@ def comparison_key(cell: CellSpec) -> str:
     """Cells with the same key are comparable: same data, training, device and machine, and
     the same version of rnn-harness, whose core builds every model's frame, trains it and
     batches it under the built-in padding strategies: rows of two versions never share a
-    key, so no board pools them."""
+    key, so no board pools them. Pretrained vectors, when a cell uses them, are part of it."""
     config = cell.configuration()
     shared = {key: config[key] for key in ("data", "training", "device", "machine")}
+    if cell.embeddings:
+        shared["embeddings"] = config["embeddings"]
     return digest({**shared, "rnn-harness": __version__}, COMPARISON_KEY_LENGTH)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -244,16 +245,23 @@ def train_cell(
     spec: CellSpec, report: LineReporter, data: VectorizedData | None = None
 ) -> dict[str, Any]:
     """Configure the device, load the cell's plugin and the data (``data``, or the cached copy at
-    ``spec.data_cache_path``), train; never raises."""
+    ``spec.data_cache_path`` with its aligned vectors when the cell uses them), train; never
+    raises."""
     device: dict[str, Any] = {}
     try:
-        from harness.data.cache import load_prepared
+        from harness.data.cache import embeddings_path, load_embeddings, load_prepared
         from harness.plugin.manager import load_cell_plugins
         from harness.training.fit import Diverged, train_and_score
 
         device = configure_this_process(spec.device)
         if data is None:
             data = load_prepared(Path(spec.data_cache_path))
+            if spec.embeddings:
+                path = embeddings_path(
+                    data.cache_path, spec.embeddings["fingerprint"],
+                    spec.embeddings["random_rows_seed"],
+                )  # fmt: skip
+                data = dataclasses.replace(data, embeddings=load_embeddings(path))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Your input ran out of data")
             registry = load_cell_plugins(spec.plugin.get("name", ""), spec.padding)

@@ -40,7 +40,7 @@ from harness.results.schema import ResultRow, measurements_of, test_accuracy_of
 
 Cell = tuple[str, str]  # (architecture, padding)
 BETTER, WORSE, WITHIN_NOISE = "better", "worse", "within noise"
-SETTINGS = ("training", "data", "device", "versions", "git_commit", "host")
+SETTINGS = ("training", "embeddings", "data", "device", "versions", "git_commit", "host")
 LEFT_OUT_OF_SETTINGS = {"data.rows_without_tokens", "host.hostname", "host.platform"}
 
 

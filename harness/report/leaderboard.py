@@ -346,6 +346,7 @@ def header_facts(board: Leaderboard) -> list[str]:
         f"{escape(training.get('max_epochs', '?'))} epochs, early stopping on validation "
         f"accuracy (patience {escape(training.get('patience', '?'))}, best weights restored); "
         f"seeds {seeds}",
+        *_embeddings(newest.get("embeddings")),
         f"- **Device:** {escape(device.get('used', '?'))}, "
         f"precision {escape(device.get('precision_policy', '?'))}, "
         f"deterministic ops: {escape(device.get('deterministic', '?'))}; {sharing}",
@@ -356,6 +357,22 @@ def header_facts(board: Leaderboard) -> list[str]:
         f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
         f"cell time, {run_wall_seconds(board.rows) / 60:.1f} minutes from start to finish"
         f"{_estimated(board.rows)}; last finished {escape(newest['finished_at'])}",
+    ]
+
+
+def _embeddings(embeddings: Mapping[str, Any] | None) -> list[str]:
+    """The header's line on the pretrained vectors the cells started from, if any."""
+    if not embeddings:
+        return []
+    return [
+        f"- **Embeddings:** {escape(embeddings['source'], code=True)} "
+        f"({escape(str(embeddings['fingerprint'])[:19])}…, {escape(embeddings['format'])}), "
+        f"{escape(embeddings['dimension'])} dimensions, "
+        f"{'fine-tuned' if embeddings['trainable'] else 'frozen'}; they cover "
+        f"{embeddings['vocabulary_coverage']:.1%} of the vocabulary "
+        f"({embeddings['words_found']:,} of {embeddings['vocabulary_words']:,} words) and "
+        f"{embeddings['token_coverage']:.1%} of the training tokens; the other words and the "
+        "out-of-vocabulary token start from seeded random vectors of their scale"
     ]
 
 

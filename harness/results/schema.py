@@ -80,6 +80,7 @@ class ResultRow(TypedDict):
     summary: str
     training: dict[str, Any]
     data: dict[str, Any]
+    embeddings: dict[str, Any] | None  # pretrained vectors: source, fingerprint, coverage...
     device: dict[str, Any]
     measurements: Measurements | None
     cell_wall_seconds: float
@@ -109,6 +110,7 @@ ROW_DEFAULTS: dict[str, Any] = {
     "summary": "",
     "training": {},
     "data": {"source": "unknown", "rows": {}},
+    "embeddings": None,  # rows before --embeddings learned theirs from scratch
     "device": {},
     "measurements": None,
     "cell_wall_seconds": 0.0,
@@ -124,7 +126,7 @@ ROW_DEFAULTS: dict[str, Any] = {
 }
 # Fields a row may lack and still be of the current schema: a writer before them left them
 # out, and nothing is lost (each reads as its default above).
-OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate", "tuning"})
+OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate", "tuning", "embeddings"})
 MEASUREMENT_DEFAULTS: dict[str, Any] = {
     "test_accuracy": None,
     "test_macro_f1": None,

@@ -69,7 +69,13 @@ def train_and_score(
         )
 
     train_batches = batches("train", shuffle_seed=spec.seed)
-    model = compiled_classifier(architecture, spec.params, data, spec.training, strategy.masks)
+    pretrained = data.embeddings.description["fingerprint"] if data.embeddings else None
+    if spec.embeddings.get("fingerprint") != pretrained:
+        raise RuntimeError("the cell's pretrained vectors are not those its data carries")
+    model = compiled_classifier(
+        architecture, spec.params, data, spec.training, strategy.masks,
+        embeddings_trainable=bool(spec.embeddings.get("trainable")),
+    )  # fmt: skip
     scorer = Scorer(model, strategy, data, batch_size)  # one trace: validation and test
     timer = EpochTimer()
     validation = ValidationScore(scorer)
@@ -162,18 +168,24 @@ def compiled_classifier(
     data: VectorizedData,
     training: TrainingConfig,
     mask: bool,
+    *,
+    embeddings_trainable: bool = False,
 ) -> keras.Model:
     """The cell's classifier for ``data``, compiled with Adam (:class:`FusedAdam`, Keras's
     arithmetic in one pass per variable) and sparse cross-entropy, its training state built
-    (see :func:`build_training_state`).
+    (see :func:`build_training_state`). Its embedding starts from ``data.embeddings`` when
+    the data carries pretrained vectors, frozen unless ``embeddings_trainable``.
 
     With ``training.ema_momentum`` the optimiser keeps an exponential moving average of
     the weights, updated every ``training.ema_every`` steps; fit it with the callbacks of
     :func:`weight_averaging`.
     """
+    pretrained = data.embeddings
     shape = ModelShape(
         len(data.vocabulary), len(data.class_names), training.embedding_dim,
         training.embedding_dropout, training.word_dropout,
+        embedding_weights=None if pretrained is None else pretrained.matrix,
+        embedding_trainable=pretrained is None or embeddings_trainable,
     )  # fmt: skip
     model = build_classifier(architecture, params, shape, mask=mask)
     averaging: dict[str, Any] = {

@@ -60,6 +60,7 @@ def result_row(
         "summary": "A model.",
         "training": training,
         "data": data,
+        "embeddings": None,
         "device": device,
         "measurements": measurements,
         "cell_wall_seconds": 10.0,
