@@ -19,6 +19,7 @@ from pathlib import Path
 import optuna
 import pytest
 from click.testing import CliRunner
+from helpers.word_vectors import news_vectors, write_glove
 
 from harness.cli import main
 
@@ -234,3 +235,25 @@ def test_bad_tuning_input_is_one_line_before_any_training(news_dir, tmp_path):
     assert not (tmp_path / "out" / "study.db").exists() or not optuna.get_all_study_names(
         f"sqlite:///{tmp_path / 'out' / 'study.db'}"
     )
+
+
+@pytest.mark.slow
+def test_a_tune_with_pretrained_vectors_chooses_frozen_or_fine_tuned(harness_tune, tmp_path):
+    vectors = write_glove(tmp_path / "vectors.txt", news_vectors(dimension=8))
+    harness_tune(
+        "-a", "bag-of-embeddings", "--trials", "4", "--epochs", "1", "--seeds", "1",
+        "--no-untuned", "--embeddings", str(vectors),
+    )  # fmt: skip
+    trials = trials_of(harness_tune.out, "bag-of-embeddings/bucket")
+    assert {trial.params["embeddings_trainable"] for trial in trials} <= {False, True}
+    assert all("embedding_dim" not in trial.params for trial in trials)
+    rows = rows_of(harness_tune.out)
+    for row in rows:
+        assert row["training"]["embedding_dim"] == 8  # the vectors' width
+        assert row["embeddings"]["fingerprint"].startswith("sha256:")
+    by_trial = {row["tuning"]["trial"]: row for row in rows if row["tuning"]["role"] == "trial"}
+    for trial in trials:
+        assert (
+            by_trial[trial.number]["embeddings"]["trainable"]
+            == trial.params["embeddings_trainable"]
+        )

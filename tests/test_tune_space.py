@@ -95,3 +95,24 @@ def test_a_plugin_declares_only_ranges_that_fit_its_hyperparameters():
     choices = HyperParameter("rate", 0.5, "rate", search=SearchChoices((1, 0.5)))
     assert choices.search == SearchChoices((1.0, 0.5))  # parsed to the default's type
     assert HyperParameter("units", 8, "units").search is None  # plugins without ranges stay valid
+
+
+def test_with_pretrained_vectors_fine_tuning_is_a_dimension_and_the_width_is_not():
+    (space,) = tuning_spaces(
+        ARCHITECTURES, ("toy",), (), TrainingConfig(), pretrained=True
+    ).values()
+    assert "embedding_dim" not in space.describe()
+    assert space.describe()["embeddings_trainable"] == "False,True"
+    training, _ = space.configuration(
+        {"embeddings_trainable": True, "units": 8, "cell": "lstm"}, TrainingConfig(), TOY
+    )
+    assert training == TrainingConfig()  # the choice is the vectors', not a training setting
+    assert space.embeddings_trainable({"embeddings_trainable": True})
+    assert not space.embeddings_trainable({"embeddings_trainable": False})
+    (fixed,) = tuning_spaces(
+        ARCHITECTURES, ("toy",), ("embeddings_trainable=true",), TrainingConfig(), pretrained=True
+    ).values()
+    assert fixed.describe()["embeddings_trainable"] == "= True"
+    assert fixed.embeddings_trainable({})
+    (plain,) = spaces().values()
+    assert "embeddings_trainable" not in plain.describe() and not plain.embeddings_trainable({})

@@ -15,6 +15,7 @@ from harness.cli.options import (
     OUTPUT_OPTIONS,
     TRAINING_OPTIONS,
     count_option,
+    embeddings_from_options,
     from_options,
     selection_options,
     text_fields,
@@ -82,12 +83,16 @@ def tune_command(context: click.Context, **options) -> None:
         raise cloup.UsageError(
             "choose architectures with --arch/-a NAME, or tune them all with --all"
         )
-    fixed = tuple(
-        f"{name}={options[name]}"
-        for name in TUNED_TRAINING_OPTIONS
+    given = {
+        name
+        for name in (*TUNED_TRAINING_OPTIONS, "embeddings_trainable", "embeddings_frozen")
         if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
-    )
+    }
+    fixed = tuple(f"{name}={options[name]}" for name in TUNED_TRAINING_OPTIONS if name in given)
+    if given & {"embeddings_trainable", "embeddings_frozen"}:  # not a choice in the space then
+        fixed += (f"embeddings_trainable={'embeddings_trainable' in given}",)
     text_fields(options)
+    embeddings = embeddings_from_options(options)
     tuning = {
         key: options.pop(key)
         for key in ("trials", "max_params", "exclude_embedding", "sampler", "sampler_seed",
@@ -101,6 +106,7 @@ def tune_command(context: click.Context, **options) -> None:
         paddings=options.pop("paddings") or ("bucket",),
         data=from_options(DataConfig, options),
         training=from_options(TrainingConfig, options),
+        embeddings=embeddings,
         device=from_options(DeviceConfig, options),
         executor=from_options(ExecutorConfig, options),
         command=shlex.join(["harness", *sys.argv[1:]]),

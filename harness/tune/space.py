@@ -51,6 +51,12 @@ SHARED_SPACE: tuple[HyperParameter, ...] = (
         minimum=0.0, maximum=0.9, search=SearchRange(0.0, 0.4),
     ),
 )  # fmt: skip
+# With pretrained vectors the embedding's width is the vectors', and whether they are fine-tuned
+# is a choice of the space instead.
+EMBEDDINGS_TRAINABLE = HyperParameter(
+    "embeddings_trainable", False, "fine-tune the pretrained vectors",
+    search=SearchChoices((False, True)),
+)  # fmt: skip
 SHARED_NAMES = tuple(param.name for param in SHARED_SPACE)
 _OPTION = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*=\s*(.+?)\s*$")
 _RANGE = re.compile(r"^(.+?)\.\.(.+?)(:log)?$")
@@ -156,8 +162,17 @@ class TuningSpace:
         dimensions it did not sample keep their fixed values."""
         chosen = {d.name: values.get(d.name, d.value) for d in self.dimensions}
         shared = {d.name: chosen[d.name] for d in self.dimensions if d.shared}
+        shared.pop(EMBEDDINGS_TRAINABLE.name, None)
         own = {d.name: chosen[d.name] for d in self.dimensions if not d.shared}
         return dataclasses.replace(training, **shared), architecture.resolve(own)
+
+    def embeddings_trainable(self, values: Mapping[str, Any]) -> bool:
+        """Whether a trial that sampled ``values`` fine-tunes the pretrained vectors (False
+        without them)."""
+        for d in self.dimensions:
+            if d.name == EMBEDDINGS_TRAINABLE.name:
+                return bool(values.get(d.name, d.value))
+        return False
 
 
 def tuning_spaces(
@@ -165,16 +180,19 @@ def tuning_spaces(
     selected: tuple[str, ...],
     options: tuple[str, ...],
     training: TrainingConfig,
+    pretrained: bool = False,
 ) -> dict[str, TuningSpace]:
     """The space of each of ``selected``, ``--space`` ``options`` applied (each checked
     against every architecture it names, in the tune or not), a clear error otherwise.
-    ``training``'s values are the fixed values of the shared dimensions held fixed."""
+    ``training``'s values are the fixed values of the shared dimensions held fixed. With
+    ``pretrained`` vectors, the embedding's width is theirs (not a dimension) and fine-tuning
+    them or not is one."""
     parsed = [parse_space_option(text) for text in options]
     targets = [option.target for option in parsed]
     repeated = sorted({target for target in targets if targets.count(target) > 1})
     if repeated:
         raise HarnessError(f"--space names {repeated[0]} twice")
-    plain = set(SHARED_NAMES) | {
+    plain = set(_shared_space(pretrained)) | {
         param.name for name in selected for param in architectures[name].hyperparameters
     }
     qualified = {
@@ -191,20 +209,33 @@ def tuning_spaces(
     for option in parsed:  # checked for every architecture it names, in the tune or not
         arch, dot, _ = option.target.rpartition(".")
         if dot and arch not in selected:
-            _space(architectures[arch], parsed, training)
-    return {name: _space(architectures[name], parsed, training) for name in selected}
+            _space(architectures[arch], parsed, training, pretrained)
+    return {name: _space(architectures[name], parsed, training, pretrained) for name in selected}
+
+
+def _shared_space(pretrained: bool) -> dict[str, HyperParameter]:
+    """The shared dimensions by name: with pretrained vectors, their fine-tuning in place of
+    the embedding's width."""
+    shared = {param.name: param for param in SHARED_SPACE}
+    if pretrained:
+        del shared["embedding_dim"]
+        shared[EMBEDDINGS_TRAINABLE.name] = EMBEDDINGS_TRAINABLE
+    return shared
 
 
 def _space(
-    architecture: Architecture, parsed: list[SpaceOption], training: TrainingConfig
+    architecture: Architecture,
+    parsed: list[SpaceOption],
+    training: TrainingConfig,
+    pretrained: bool,
 ) -> TuningSpace:
-    shared_values = dataclasses.asdict(training)
+    shared_values = {**dataclasses.asdict(training), EMBEDDINGS_TRAINABLE.name: False}
     dimensions = [
         _dimension(param, True, shared_values[param.name], parsed, architecture.name)
-        for param in SHARED_SPACE
+        for param in _shared_space(pretrained).values()
     ]
     for param in architecture.hyperparameters:
-        if param.name in SHARED_NAMES:
+        if param.name in (*SHARED_NAMES, EMBEDDINGS_TRAINABLE.name):
             raise HarnessError(
                 f"architecture {architecture.name!r}: its hyperparameter {param.name!r} has the "
                 "name of a shared training setting, so it cannot be tuned"

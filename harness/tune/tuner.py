@@ -25,13 +25,21 @@ from typing import TYPE_CHECKING, Any
 
 from harness.api import Architecture
 from harness.config import CellSpec, Params, RunOptions, TrainingConfig
+from harness.data.embeddings import coverage_line, with_embeddings
 from harness.data.vectorize import prepare
 from harness.errors import HarnessError
 from harness.execution.cost import estimate_line, estimate_run, longest_first
 from harness.execution.executor import open_executor
 from harness.execution.local import LocalExecutor
 from harness.execution.preflight import check_output_directory
-from harness.execution.runner import Say, cell_of, result_row, select, utc_now
+from harness.execution.runner import (
+    Say,
+    cell_embeddings,
+    cell_of,
+    result_row,
+    select,
+    utc_now,
+)
 from harness.execution.worker import CellOutcome
 from harness.plugin.manager import load_registry
 from harness.results.log import RESULTS_FILE, append_row, read_rows
@@ -142,18 +150,28 @@ class Tuner:
         architectures = {
             name: registered.item for name, registered in registry.architectures.items()
         }
-        spaces = tuning_spaces(architectures, tuple(selection.params), options.spaces, run.training)
+        spaces = tuning_spaces(
+            architectures, tuple(selection.params), options.spaces, run.training,
+            pretrained=run.embeddings is not None,
+        )  # fmt: skip
         check_output_directory(run.out_dir)
         self.rows = read_rows(self.results)
         executor = open_executor(run.executor, run.device, run.timeout, run.in_process)
         data = prepare(run.data, registry, run.cache_dir)
+        if run.embeddings is not None:  # the model's width follows the vectors'
+            data = with_embeddings(run.embeddings, data)
+            assert data.embeddings is not None
+            self.say(coverage_line(data.embeddings.description, run.embeddings.trainable))
+            training = replace(run.training, embedding_dim=data.embeddings.dimension)
+            run = self.run_options = replace(run, training=training)
         self.registry, self.data, self.executor = registry, data, executor
         self.machine, self.device = executor.machine(), executor.device()
         storage = open_storage(run.out_dir)
         counter = ParameterCounter(data) if options.max_params is not None else None
         identities = {
             (name, padding): study_identity(
-                spaces[name], data.describe(), run.training, options.sampler,
+                spaces[name], {**data.describe(), "embeddings": cell_embeddings(run, data)},
+                run.training, options.sampler,
                 options.sampler_seed, options.prune, options.max_params, options.exclude_embedding,
             )
             for name in selection.params
@@ -287,6 +305,7 @@ class Tuner:
 
     def _cell(self, job: Job, seed: int | None = None) -> CellSpec:
         plan = job.plan
+        embeddings = cell_embeddings(self.run_options, self.data)
         if job.role == UNTUNED:
             training: TrainingConfig = self.run_options.training
             params: Params = plan.architecture.defaults()
@@ -294,6 +313,8 @@ class Tuner:
             training, params = plan.space.configuration(
                 job.values, self.run_options.training, plan.architecture
             )
+            if embeddings:
+                embeddings["trainable"] = plan.space.embeddings_trainable(job.values)
         if job.role == TRIAL:
             assert job.number is not None
             seed = TRIAL_SEED_BASE + job.number
@@ -301,6 +322,7 @@ class Tuner:
         return cell_of(
             self.registry, plan.architecture.name, params, plan.padding, seed, training,
             self.device, self.data, self.machine, score_test=job.role != TRIAL,
+            embeddings=embeddings,
         )  # fmt: skip
 
     # -- running ----------------------------------------------------------------------------
