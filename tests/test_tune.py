@@ -109,6 +109,7 @@ def test_tune_writes_studies_rows_and_the_tuned_leaderboard_then_resumes(harness
     assert "Tang et al. (2020)" in board
     assert "- **lstm/bucket**: tuned" in board and "with its defaults (2 and 2 seeds)" in board
     assert (harness_tune.out / "leaderboard.png").stat().st_size > 10_000
+    assert "<table" in (harness_tune.out / "leaderboard.html").read_text()  # the re-runs' page
 
     again = harness_tune(*TUNE)
     assert "0 cells recorded" in again.stdout

@@ -15,7 +15,7 @@ from harness.cli.options import OUT_OPTION
 def report_command(out_dir: Path) -> None:
     """Rewrite the leaderboard (.md, .png and .html) from the results file in OUT (a tune's: the
     tuned one)."""
-    from harness.report.leaderboard import write_report
+    from harness.report.files import write_report
     from harness.results.log import RESULTS_FILE, read_rows
     from harness.tune.report import is_tune, write_tuned_report
 

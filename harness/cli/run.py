@@ -49,7 +49,7 @@ def run_command(**options) -> None:
     """
     from harness.config import RunOptions
     from harness.execution.runner import run
-    from harness.report.leaderboard import write_report
+    from harness.report.files import write_report
 
     if not (options["run_all"] or options["architectures"]):
         raise cloup.UsageError(

@@ -20,7 +20,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,7 +29,6 @@ from harness.errors import HarnessError
 from harness.report.calibration import Calibration, cell_calibration
 from harness.report.markdown import escape
 from harness.report.per_class import ClassScores, class_scores
-from harness.report.plot import plot_accuracy_against_throughput
 from harness.report.statistics import (
     MAX_SEEDS_SUGGESTED,
     RESAMPLES,
@@ -41,7 +39,7 @@ from harness.report.statistics import (
     seeds_to_separate,
     shared_ranks,
 )
-from harness.results.log import RESULTS_FILE, latest_by_config, read_rows
+from harness.results.log import latest_by_config
 from harness.results.predictions import cell_correctness
 from harness.results.schema import ResultRow, Status, measurements_of, scored_on_test
 
@@ -261,27 +259,6 @@ def _failures(rows: list[ResultRow]) -> pd.DataFrame:
         ],
         columns=["architecture", "padding", "seed", "status", "reason"],
     )
-
-
-def write_report(out_dir: Path) -> Path:
-    """Write ``leaderboard.md`` (with its plot) and ``leaderboard.html`` from ``out_dir``'s
-    results; return the markdown's path.
-
-    A file that cannot be written raises :class:`HarnessError` naming it.
-    """
-    from harness.report.html import PAGE_FILE, render_page  # it builds on this module
-
-    board = Leaderboard.from_rows(read_rows(out_dir / RESULTS_FILE))
-    plot = out_dir / PLOT_FILE
-    path = out_dir / LEADERBOARD_FILE
-    try:
-        has_plot = plot_accuracy_against_throughput(board.cells, plot)
-        path.write_text(render(board, plot.name if has_plot else None), encoding="utf-8")
-        (out_dir / PAGE_FILE).write_text(render_page(board), encoding="utf-8")
-    except OSError as error:
-        where = error.filename or out_dir
-        raise HarnessError(f"cannot write {where}: {error.strerror or error}") from None
-    return path
 
 
 def render(board: Leaderboard, plot_name: str | None) -> str:

@@ -21,9 +21,8 @@ from tabulate import tabulate
 
 from harness.errors import HarnessError
 from harness.execution.cost import duration
+from harness.report.files import write_files
 from harness.report.leaderboard import (
-    LEADERBOARD_FILE,
-    PLOT_FILE,
     Leaderboard,
     main_table,
     method_paragraph,
@@ -113,7 +112,8 @@ def _latest(rows: list[ResultRow], role: str, key: Any) -> list[ResultRow]:
 
 
 def write_tuned_report(out_dir: Path) -> Path:
-    """Write ``leaderboard.md`` and its plot from ``out_dir``'s tune; return its path."""
+    """Write ``leaderboard.md`` with its plot and, once re-runs exist, ``leaderboard.html``
+    (the page of the re-runs) from ``out_dir``'s tune; return the markdown's path."""
     rows = read_rows(out_dir / RESULTS_FILE)
     studies = study_rows(rows)
     if not studies:
@@ -122,13 +122,13 @@ def write_tuned_report(out_dir: Path) -> Path:
         BudgetCurve.of(s.name, s.scores(), [r["cell_wall_seconds"] for r in s.trials])
         for s in studies
     ]
-    path, plot = out_dir / LEADERBOARD_FILE, out_dir / PLOT_FILE
-    try:
+    reruns = [row for study in studies for row in study.reruns]
+
+    def markdown(plot: Path) -> str:
         plot_curves(curves, plot)
-        path.write_text(render(studies, curves, plot.name), encoding="utf-8")
-    except OSError as error:
-        raise HarnessError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
-    return path
+        return render(studies, curves, plot.name)
+
+    return write_files(out_dir, markdown, Leaderboard.ranking(reruns) if reruns else None)
 
 
 def render(studies: list[StudyRows], curves: list[BudgetCurve], plot_name: str) -> str:
