@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +26,7 @@ from harness.config import (
     DeviceConfig,
     EmbeddingsConfig,
     ExecutorConfig,
+    RunOptions,
     TrainingConfig,
 )
 
@@ -74,6 +77,29 @@ def text_fields(options: dict[str, Any]) -> None:
     if fields and columns:
         raise click.UsageError("give either --fields or --text-column, not both")
     options["fields"] = tuple(filter(None, fields.split("+"))) if fields else tuple(columns)
+
+
+def run_options_from(options: dict[str, Any], verb: str, **given: Any) -> RunOptions:
+    """What ``harness run`` or ``harness tune`` (``verb``) was asked to do, from its parsed
+    options (taken out of ``options``); ``given`` sets fields of its own."""
+    if not (options["run_all"] or options["architectures"]):
+        raise click.UsageError(
+            f"choose architectures with --arch/-a NAME, or {verb} them all with --all"
+        )
+    text_fields(options)
+    embeddings = embeddings_from_options(options)
+    return from_options(
+        RunOptions,
+        options,
+        architectures=() if options.pop("run_all") else options["architectures"],
+        data=from_options(DataConfig, options),
+        training=from_options(TrainingConfig, options),
+        embeddings=embeddings,
+        device=from_options(DeviceConfig, options),
+        executor=from_options(ExecutorConfig, options),
+        command=shlex.join(["harness", *sys.argv[1:]]),
+        **given,
+    )
 
 
 def embeddings_from_options(options: dict[str, Any]) -> EmbeddingsConfig | None:

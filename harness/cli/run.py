@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 
 import cloup
@@ -14,12 +13,9 @@ from harness.cli.options import (
     OUTPUT_OPTIONS,
     TRAINING_OPTIONS,
     count_option,
-    embeddings_from_options,
-    from_options,
+    run_options_from,
     selection_options,
-    text_fields,
 )
-from harness.config import DataConfig, DeviceConfig, ExecutorConfig, TrainingConfig
 from harness.results.schema import FINISHED, Status
 
 
@@ -47,27 +43,10 @@ def run_command(**options) -> None:
          leaderboard are written all the same
       2  a usage or data error, found before any cell trains
     """
-    from harness.config import RunOptions
     from harness.execution.runner import run
     from harness.report.files import write_report
 
-    if not (options["run_all"] or options["architectures"]):
-        raise cloup.UsageError(
-            "choose architectures with --arch/-a NAME, or run them all with --all"
-        )
-    text_fields(options)
-    embeddings = embeddings_from_options(options)
-    run_options = from_options(
-        RunOptions,
-        options,
-        architectures=() if options.pop("run_all") else options["architectures"],
-        data=from_options(DataConfig, options),
-        training=from_options(TrainingConfig, options),
-        embeddings=embeddings,
-        device=from_options(DeviceConfig, options),
-        executor=from_options(ExecutorConfig, options),
-        command=shlex.join(["harness", *sys.argv[1:]]),
-    )
+    run_options = run_options_from(options, "run")
     rows = run(run_options, say=cloup.echo)
     failed = sum(row["status"] != Status.DONE for row in rows)
     path = write_report(run_options.out_dir)

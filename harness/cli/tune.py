@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 
 import click
@@ -15,12 +14,9 @@ from harness.cli.options import (
     OUTPUT_OPTIONS,
     TRAINING_OPTIONS,
     count_option,
-    embeddings_from_options,
-    from_options,
+    run_options_from,
     selection_options,
-    text_fields,
 )
-from harness.config import DataConfig, DeviceConfig, ExecutorConfig, TrainingConfig
 from harness.results.schema import FINISHED
 
 # Training options that are dimensions of the space: given on the command line, each is fixed.
@@ -75,14 +71,9 @@ def tune_command(context: click.Context, **options) -> None:
          runs it again)
       2  a usage or data error, found before any cell trains
     """
-    from harness.config import RunOptions
     from harness.tune.report import write_tuned_report
     from harness.tune.tuner import TuneOptions, tune
 
-    if not (options["run_all"] or options["architectures"]):
-        raise cloup.UsageError(
-            "choose architectures with --arch/-a NAME, or tune them all with --all"
-        )
     given = {
         name
         for name in (*TUNED_TRAINING_OPTIONS, "embeddings_trainable", "embeddings_frozen")
@@ -91,26 +82,13 @@ def tune_command(context: click.Context, **options) -> None:
     fixed = tuple(f"{name}={options[name]}" for name in TUNED_TRAINING_OPTIONS if name in given)
     if given & {"embeddings_trainable", "embeddings_frozen"}:  # not a choice in the space then
         fixed += (f"embeddings_trainable={'embeddings_trainable' in given}",)
-    text_fields(options)
-    embeddings = embeddings_from_options(options)
     tuning = {
         key: options.pop(key)
         for key in ("trials", "max_params", "exclude_embedding", "sampler", "sampler_seed",
                     "prune", "untuned")
     }  # fmt: skip
     spaces = _with_fixed(fixed, options.pop("spaces"))
-    run_options = from_options(
-        RunOptions,
-        options,
-        architectures=() if options.pop("run_all") else options["architectures"],
-        paddings=options.pop("paddings") or ("bucket",),
-        data=from_options(DataConfig, options),
-        training=from_options(TrainingConfig, options),
-        embeddings=embeddings,
-        device=from_options(DeviceConfig, options),
-        executor=from_options(ExecutorConfig, options),
-        command=shlex.join(["harness", *sys.argv[1:]]),
-    )
+    run_options = run_options_from(options, "tune", paddings=options.pop("paddings") or ("bucket",))
     rows = tune(TuneOptions(run_options, spaces=spaces, **tuning), say=cloup.echo)
     path = write_tuned_report(run_options.out_dir)
     failed = sum(row["status"] not in FINISHED for row in rows)
