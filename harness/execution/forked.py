@@ -156,8 +156,12 @@ class ForkServer:
         return self.process.poll() is None
 
     def kill(self) -> None:
-        """Kill the worker's process group and the server's, and reap the server."""
+        """Kill the worker's process group, let the server reap the worker, then kill the
+        server's process group and reap the server."""
+        worker = self.worker
         self.kill_worker()
+        if worker is not None:
+            _wait_until_reaped(worker)
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -272,13 +276,27 @@ def _work(message: dict[str, Any], lifeline: int) -> None:
 
 def _die_with_harness(lifeline: int, worker: list[int]) -> None:
     """Block until the harness's end of the lifeline closes (it died, or is done), then kill
-    the running ``worker``'s process group, if any, and this process's."""
+    the running ``worker``'s process group, if any, reap it, and kill this process's."""
     while os.read(lifeline, 1):
         pass
     for pid in worker:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):  # the server's loop may reap it first
+            os.waitpid(pid, 0)
     os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def _wait_until_reaped(pid: int, seconds: float = 5.0) -> None:
+    """Wait until process ``pid`` is gone, its exit collected by its parent (a worker killed
+    with its server would otherwise stay a zombie of whatever adopts it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(WAKE_SECONDS)
 
 
 def _send(events: TextIO, event: str, **fields: Any) -> None:
