@@ -3,7 +3,33 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
+
+
+SHORT_VALUE = 40  # characters of a value quoted whole in a message; a longer one is shortened
+
+
+def shortened(value: object, limit: int = SHORT_VALUE) -> str:
+    """``value`` as text for a message, never longer than about ``limit`` characters.
+
+    >>> shortened(10**20)
+    '100000000000000000000'
+    >>> shortened("9" * 5000)
+    '9999999999999999…9999999999999999 (5,000 characters)'
+    """
+    if isinstance(value, int) and value.bit_length() > 4 * limit:  # too long to print whole
+        return f"a number of about {round(abs(value).bit_length() * math.log10(2)):,} digits"
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    half = (limit - 8) // 2
+    return f"{text[:half]}…{text[-half:]} ({len(text):,} characters)"
+
+
+class HarnessWarning(UserWarning):
+    """Something the user should know that does not stop the command; the CLI prints it as
+    one line, once a command."""
 
 
 class HarnessError(Exception):

@@ -31,8 +31,14 @@ def compare_command(baseline: str, candidate: str) -> None:
     accuracy and throughput of each, the paired difference with its 95 % interval and
     a verdict (better / worse / within noise, Holm-adjusted over the cells).
 
-    Exit status: 0 when no cell is worse beyond noise, 1 when one is (for CI), 2 on
-    bad input.
+    \b
+    Exit status:
+      0  no cell is worse beyond noise
+      1  a cell is worse beyond noise, or failed or is missing in CANDIDATE where
+         BASELINE has it done (for CI)
+      2  bad input: a source that is not a results file, or holds no result rows
+      3  an unexpected error (a bug): one line, and a log file holding its traceback
+    130  interrupted (Ctrl-C)
     """
     from harness.report.compare import compare, load_side, render
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli.exits import ExitCode
 from harness.cli.options import (
     OUT_OPTION,
     FiniteFloatRange,
@@ -185,6 +186,8 @@ def run_command(**options) -> None:
       1  a cell ended in error or timeout, or its worker died; its row and the
          leaderboard are written all the same
       2  a usage or data error, found before any cell trains
+      3  an unexpected error (a bug): one line, and a log file holding its traceback
+    130  interrupted (Ctrl-C); every finished cell's row is kept
     """
     from harness.config import RunOptions
     from harness.execution.runner import run
@@ -210,4 +213,4 @@ def run_command(**options) -> None:
     path = write_report(run_options.out_dir)
     click.echo(f"{len(rows)} cells run, {failed} not done; leaderboard: {path}")
     if any(row["status"] not in FINISHED for row in rows):
-        sys.exit(1)
+        sys.exit(ExitCode.CELL_FAILED)

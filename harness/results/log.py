@@ -19,7 +19,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, HarnessWarning
 from harness.results.schema import (
     FINISHED,
     MEASUREMENT_DEFAULTS,
@@ -34,7 +34,7 @@ from harness.results.schema import (
 RESULTS_FILE = "results.jsonl"
 
 
-class ResultsWarning(UserWarning):
+class ResultsWarning(HarnessWarning):
     """A line of the results file that cannot count: cut off by a crash, or damaged."""
 
 
