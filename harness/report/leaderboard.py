@@ -181,7 +181,7 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
     ).reset_index()
     cells["accuracy_sd"] = cells["accuracy_sd"].fillna(0.0)
     cells["standard_error"] = [
-        sd / math.sqrt(n) if n > 1 else math.sqrt(p * (1 - p) / rows)
+        sd / math.sqrt(n) if n > 1 else math.sqrt(p * (1 - p) / rows) if rows else math.nan
         for sd, n, p, rows in zip(
             cells.accuracy_sd, cells.seeds, cells.accuracy, cells.test_rows, strict=True
         )
