@@ -6,7 +6,6 @@ import difflib
 import math
 from collections.abc import Iterable
 
-
 SHORT_VALUE = 40  # characters of a value quoted whole in a message; a longer one is shortened
 
 

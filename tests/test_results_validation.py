@@ -12,6 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers.paired_rows import correctness, rows_with_predictions
 from helpers.result_rows import result_row
@@ -37,9 +38,8 @@ def _set(row: dict, path: str, value) -> dict:
 
 
 def _with_predictions(**changes) -> dict:
-    import numpy as np
-
-    (row,) = rows_with_predictions("lstm", "mask", correctness(np.random.default_rng(0), 0.8, 50, 1))
+    correct = correctness(np.random.default_rng(0), 0.8, rows=50, seeds=1)
+    (row,) = rows_with_predictions("lstm", "mask", correct)
     for path, value in changes.items():
         _set(row, path, value)
     return row
@@ -68,9 +68,8 @@ DAMAGE = {  # field: a value of the wrong kind, as a hand edit or another tool c
 def test_a_row_with_a_field_of_the_wrong_type_is_skipped_naming_its_line(tmp_path, field):
     results = tmp_path / "results.jsonl"
     damaged = _set(result_row(seed=1, config_hash="bad"), field, DAMAGE[field])
-    for row in (result_row(config_hash="before"), damaged, result_row(config_hash="after")):
-        results.write_text(results.read_text() + json.dumps(row) + "\n" if results.exists() else
-                           json.dumps(row) + "\n")  # fmt: skip
+    rows = (result_row(config_hash="before"), damaged, result_row(config_hash="after"))
+    results.write_text("".join(json.dumps(row) + "\n" for row in rows))
     with pytest.warns(ResultsWarning, match=rf"line 2: .*{field.split('.')[0]}") as caught:
         rows = read_rows(results)
     assert [row["config_hash"] for row in rows] == ["before", "after"]
@@ -176,9 +175,12 @@ def test_a_results_path_that_cannot_be_read_is_one_error_naming_it(tmp_path, kin
 def test_report_on_damaged_rows_is_warnings_not_a_traceback(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
+    fields = ["config_hash", "seed", "measurements", "data", "run_started_at"]
     rows = [result_row(config_hash="ok")]
-    rows += [_set(result_row(seed=n, config_hash=f"bad{n}"), f, DAMAGE[f]) for n, f in
-             enumerate(["config_hash", "seed", "measurements", "data", "run_started_at"], 1)]  # fmt: skip
+    rows += [
+        _set(result_row(seed=n, config_hash=f"bad{n}"), field, DAMAGE[field])
+        for n, field in enumerate(fields, start=1)
+    ]
     (out / "results.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     report = subprocess.run(
         [sys.executable, "-m", "harness", "report", "--out", str(out)],
