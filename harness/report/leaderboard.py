@@ -16,6 +16,7 @@ leader of a rank group shares that rank, marked ``=``.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +39,7 @@ from harness.report.statistics import (
     seeds_to_separate,
     shared_ranks,
 )
-from harness.results.log import RESULTS_FILE, latest_by_config, read_rows
+from harness.results.log import RESULTS_FILE, ResultsWarning, latest_by_config, read_rows
 from harness.results.predictions import cell_correctness
 from harness.results.schema import ResultRow, Status, measurements_of
 
@@ -74,11 +75,16 @@ class Leaderboard:
     failures: pd.DataFrame
     paired: PairedStatistics | None = None  # None: the unpaired fallback
     fallback_reason: str | None = None
+    left_out: str | None = None  # the rows of other comparisons, in words
 
     @classmethod
     def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
-        """The latest row of each cell, of the comparison that the newest row belongs to."""
+        """The latest row of each cell, of the comparison that the newest row belongs to;
+        warns (:class:`ResultsWarning`) of the rows of other comparisons, left out."""
         chosen = reported_rows(rows)
+        left_out = _left_out(rows, chosen)
+        if left_out:
+            warnings.warn(f"the leaderboard leaves out {left_out}", ResultsWarning, stacklevel=2)
         cells = _cells(chosen)
         paired, reason = _paired_statistics(chosen, cells)
         if paired is not None:
@@ -88,7 +94,7 @@ class Leaderboard:
             cells["interval_high"] = [interval.high for interval in intervals]
         elif not cells.empty:
             cells["rank"], cells["shared_rank"] = _noise_aware_ranks(cells)
-        return cls(chosen, cells, _failures(chosen), paired, reason)
+        return cls(chosen, cells, _failures(chosen), paired, reason, left_out)
 
 
 def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
@@ -98,6 +104,28 @@ def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
         raise HarnessError("no results to report: run `harness run` first")
     comparison = latest[-1]["comparison"]
     return [row for row in latest if row["comparison"] == comparison]
+
+
+def _left_out(rows: list[ResultRow], chosen: list[ResultRow]) -> str | None:
+    """The latest rows of other comparisons than ``chosen``'s, described; None if none."""
+    reported = {id(row) for row in chosen}
+    others: dict[str, list[ResultRow]] = {}
+    for row in latest_by_config(rows).values():
+        if id(row) not in reported:
+            others.setdefault(row["comparison"], []).append(row)
+    if not others:
+        return None
+    described = [
+        f"data {escape(group[-1]['data'].get('source', '?'), code=True)} (rnn-harness "
+        f"{escape(group[-1]['versions'].get('rnn-harness') or '?')}, {len(group)} rows)"
+        for group in list(others.values())[:3]
+    ]
+    count = sum(map(len, others.values()))
+    return (
+        f"{count} rows of {len(others)} other comparison{'s' if len(others) > 1 else ''} in the "
+        f"results file: {'; '.join(described)}{'; …' if len(others) > 3 else ''}. A board "
+        "ranks the cells of one comparison, the newest's (docs/results.md)"
+    )
 
 
 def done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]]:
@@ -309,6 +337,7 @@ def _header(board: Leaderboard) -> list[str]:
         f"- **Versions:** {versions}; git {escape(newest['git_commit'] or 'unknown')}",
         f"- **Machine:** {escape(host['cpu'])}, {escape(host['cores'])} cores, "
         f"{escape(host['memory_gb'])} GiB" + (f"; GPUs: {escape(gpus)}" if gpus else "; no GPU"),
+        *([f"- **Left out:** {board.left_out}"] if board.left_out else []),
         f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
         f"cell time, {run_wall_seconds(board.rows) / 60:.1f} minutes from start to finish"
         f"{_estimated(board.rows)}; last finished {escape(newest['finished_at'])}",
