@@ -18,24 +18,59 @@ OUTPUT_FILES = (RESULTS_FILE, f"{RESULTS_FILE}.lock", "leaderboard.md", "leaderb
 
 
 def check_output_directory(out_dir: Path) -> None:
-    """Create ``out_dir``, write and remove a probe file there, and open for appending each
-    file a run writes that already exists; nothing already there is changed."""
+    """Check by writing that a run can write ``out_dir`` and each file it writes there
+    (through its final path: a link that loops or leads nowhere is refused); nothing already
+    there is changed, and a directory the check had to create is removed again, so that a
+    run refused later leaves none behind. Raises :class:`HarnessError` naming ``--out``."""
+    check_writable_directory(out_dir, "--out")
+    for name in OUTPUT_FILES:
+        path = out_dir / name
+        if path.is_symlink():
+            try:
+                path.resolve(strict=True)
+            except FileNotFoundError:
+                raise HarnessError(
+                    f"--out {out_dir}: {name} is a link to {os.readlink(path)}, which does "
+                    "not exist; remove the link or create what it names"
+                ) from None
+            except (RuntimeError, OSError):  # a loop: RuntimeError until Python 3.13
+                raise HarnessError(
+                    f"--out {out_dir}: {name} is a link that loops ({name} -> "
+                    f"{os.readlink(path)}); remove it"
+                ) from None
+        if path.exists():
+            try:
+                with path.open("ab"):
+                    pass
+            except OSError as error:
+                raise HarnessError(
+                    f"--out {out_dir}: cannot write {name} ({_why(error)})"
+                ) from None
+
+
+def check_writable_directory(directory: Path, option: str) -> None:
+    """Create ``directory`` (and what it lacks above it), write and remove a probe file
+    there, then remove the directories it created. Raises :class:`HarnessError` naming
+    ``option`` and ``directory``."""
+    created = [parent for parent in (directory, *directory.parents) if not parent.exists()]
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise HarnessError(
-            f"--out {out_dir}: cannot create the directory ({_why(error)})"
+            f"{option} {directory}: cannot create the directory ({_why(error)})"
         ) from None
-    probe = out_dir / f".rnn-harness-probe-{os.getpid()}"
+    probe = directory / f".rnn-harness-probe-{os.getpid()}"
     try:
         probe.write_bytes(b"")
         probe.unlink()
-        for name in OUTPUT_FILES:
-            if (out_dir / name).exists():
-                with (out_dir / name).open("ab"):
-                    pass
     except OSError as error:
-        raise HarnessError(f"--out {out_dir}: cannot write there ({_why(error)})") from None
+        raise HarnessError(f"{option} {directory}: cannot write there ({_why(error)})") from None
+    finally:
+        for made in created:  # deepest first
+            try:
+                made.rmdir()
+            except OSError:  # another process put something there meanwhile: keep it
+                break
 
 
 def check_device(device: DeviceConfig) -> None:

@@ -7,6 +7,9 @@ the same command again re-runs only the cells without a finished row.
 
 from __future__ import annotations
 
+import json
+import shlex
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -36,7 +39,12 @@ from harness.execution.cost import (
     remaining_seconds,
 )
 from harness.execution.executor import open_executor
-from harness.execution.preflight import check_output_directory, gpus_visible
+from harness.data.cache import default_cache_dir
+from harness.execution.preflight import (
+    check_output_directory,
+    check_writable_directory,
+    gpus_visible,
+)
 from harness.execution.worker import CellOutcome
 from harness.hashing import COMPARISON_KEY_LENGTH, digest
 from harness.model.architecture import parse_overrides
@@ -131,6 +139,10 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
         say(f"warning: {plugin.describe()} failed to load and is left out: {plugin.error}")
     selection = select(options, registry)
     check_output_directory(options.out_dir)
+    check_writable_directory(
+        options.cache_dir or default_cache_dir(),
+        "--cache-dir" if options.cache_dir else "--cache-dir (the default)",
+    )
     results_path = options.out_dir / RESULTS_FILE
     rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
     executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
@@ -183,7 +195,7 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
             row = result_row(
                 cell, outcome, options.command, run_started, results_path, expected_then
             )
-            append_row(results_path, row)
+            append_or_keep(results_path, row)
             written.append(row)
             progress.update()
             elapsed = time.perf_counter() - clock_started
@@ -198,6 +210,38 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
                     + _summary(cell, outcome)
                 )
     return written
+
+
+def append_or_keep(results_path: Path, row: ResultRow) -> None:
+    """Append ``row`` to the results file; when that fails after all (the disk filled, the
+    file was replaced), keep the row in a file of its own beside it, or else in the
+    temporary directory, and stop the run with one line naming both: a trained row is never
+    lost."""
+    try:
+        append_row(results_path, row)
+        return
+    except OSError as error:
+        failure = f"{error.strerror or error}"
+    line = json.dumps(row, sort_keys=True, default=str) + "\n"
+    for directory in (results_path.parent, Path(tempfile.gettempdir())):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "w", dir=directory, prefix="results.unsaved-", suffix=".jsonl", delete=False
+            ) as kept:
+                kept.write(line)
+        except OSError:
+            continue
+        raise HarnessError(
+            f"cannot append to {results_path} ({failure}); the run stops, and its row is kept "
+            f"in {kept.name}: once the results file can be written, append it there "
+            f"(cat {shlex.quote(kept.name)} >> {shlex.quote(str(results_path))}) and run the "
+            "same command to resume"
+        )
+    raise HarnessError(
+        f"cannot append to {results_path} ({failure}), nor keep its row elsewhere; the row: "
+        + line.strip()
+    )
 
 
 def say_estimate(
