@@ -27,6 +27,7 @@ from harness.config import (
     Params,
     RunOptions,
 )
+from harness.data.cache import default_cache_dir
 from harness.data.vectorize import VectorizedData, prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
@@ -39,7 +40,6 @@ from harness.execution.cost import (
     remaining_seconds,
 )
 from harness.execution.executor import open_executor
-from harness.data.cache import default_cache_dir
 from harness.execution.preflight import (
     check_output_directory,
     check_writable_directory,
