@@ -40,8 +40,8 @@ class UnknownNameError(HarnessError, LookupError):
 
     def __init__(self, kind: str, name: str, choices: Iterable[str]) -> None:
         choices = sorted(choices)
-        message = f"unknown {kind} {name!r}"
-        close = difflib.get_close_matches(name, choices, n=1)
+        message = f"unknown {kind} {shortened(repr(name))}"
+        close = difflib.get_close_matches(name[: 2 * SHORT_VALUE], choices, n=1)
         if close:
             message += f"; did you mean {close[0]!r}?"
         message += f" (choices: {', '.join(choices) or 'none'})"

@@ -20,7 +20,9 @@ def harness_architectures() -> list[Architecture]:
             name="bilstm",
             summary="One bidirectional LSTM layer; both last states feed the head.",
             hyperparameters=(
-                HyperParameter("units", 64, "LSTM units in each direction", minimum=1),
+                HyperParameter(
+                    "units", 64, "LSTM units in each direction", minimum=1, maximum=4096
+                ),
             ),
             build_encoder=build_encoder,
         )

@@ -19,7 +19,9 @@ def harness_architectures() -> list[Architecture]:
         Architecture(
             name="gru",
             summary="One GRU layer; its last state feeds the head.",
-            hyperparameters=(HyperParameter("units", 16, "recurrent units", minimum=1),),
+            hyperparameters=(
+                HyperParameter("units", 16, "recurrent units", minimum=1, maximum=4096),
+            ),
             build_encoder=build_encoder,
         )
     ]

@@ -26,8 +26,12 @@ def harness_architectures() -> list[Architecture]:
             name="stacked-bilstm",
             summary="Stacked bidirectional LSTM layers; the top layer's last states feed the head.",
             hyperparameters=(
-                HyperParameter("depth", 2, "number of bidirectional LSTM layers", minimum=1),
-                HyperParameter("units", 64, "LSTM units in each direction", minimum=1),
+                HyperParameter(
+                    "depth", 2, "number of bidirectional LSTM layers", minimum=1, maximum=16
+                ),
+                HyperParameter(
+                    "units", 64, "LSTM units in each direction", minimum=1, maximum=4096
+                ),
             ),
             build_encoder=build_encoder,
         )

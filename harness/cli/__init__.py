@@ -10,7 +10,7 @@ import click
 
 from harness.cli import data, plugins, report, run
 from harness.cli.exits import ExitCode, unexpected_error_line
-from harness.errors import HarnessError, HarnessWarning
+from harness.errors import SHORT_VALUE, HarnessError, HarnessWarning, shortened
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
@@ -42,7 +42,10 @@ class HarnessGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(ExitCode.INTERRUPTED)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as error:  # click's usage errors quote values whole
+            error.message = _shortened_words(error.message)
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
             click.echo(f"error: {unexpected_error_line(error)}", err=True)
@@ -50,6 +53,13 @@ class HarnessGroup(click.Group):
 
 
 _python_show_warning = warnings.showwarning
+
+
+def _shortened_words(message: str) -> str:
+    """``message`` with each over-long run of characters without a space shortened."""
+    return " ".join(
+        shortened(word) if len(word) > 2 * SHORT_VALUE else word for word in message.split(" ")
+    )
 
 
 @click.group(cls=HarnessGroup)

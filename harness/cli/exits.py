@@ -30,7 +30,7 @@ class ExitCode(IntEnum):
 def unexpected_error_line(error: BaseException) -> str:
     """One line for an unexpected ``error``, its traceback written to a log file it names."""
     what = str(error).strip().splitlines()
-    summary = f"{type(error).__name__}: {shortened(what[0])}" if what else type(error).__name__
+    summary = f"{type(error).__name__}: {shortened(what[0], 160)}" if what else type(error).__name__
     try:
         with tempfile.NamedTemporaryFile(
             "w", prefix="rnn-harness-error-", suffix=".log", delete=False, encoding="utf-8"

@@ -73,6 +73,25 @@ def check_writable_directory(directory: Path, option: str) -> None:
                 break
 
 
+BYTES_PER_PARAMETER = 20  # float32 weights, Adam's two moments, the average, the gradient
+
+
+def check_embedding_memory(
+    embedding_dim: int, *, vocabulary: int, cells_at_a_time: int, memory_gib: float
+) -> None:
+    """Refuse ``--embedding-dim`` when the embedding of ``vocabulary`` tokens alone, for
+    each of ``cells_at_a_time`` cells, would not fit in ``memory_gib``."""
+    per_cell = vocabulary * embedding_dim * BYTES_PER_PARAMETER / 2**30
+    if per_cell * cells_at_a_time > memory_gib:
+        raise HarnessError(
+            f"--embedding-dim {embedding_dim}: an embedding of {vocabulary:,} tokens needs "
+            f"{per_cell:,.1f} GiB a cell (weights, Adam's moments, their average, the "
+            f"gradient), and this machine's {memory_gib:g} GiB cannot hold it for "
+            f"{cells_at_a_time} cell{'s' if cells_at_a_time > 1 else ''} at a time; lower "
+            "--embedding-dim or --vocabulary-size"
+        )
+
+
 def check_device(device: DeviceConfig) -> None:
     """Refuse ``--device gpu`` or ``gpu:N`` when this machine has no such GPU.
 

@@ -41,6 +41,7 @@ from harness.execution.cost import (
 )
 from harness.execution.executor import open_executor
 from harness.execution.preflight import (
+    check_embedding_memory,
     check_output_directory,
     check_writable_directory,
     gpus_visible,
@@ -74,8 +75,6 @@ def select(options: RunOptions, registry: Registry) -> Selection:
         if name not in registry.architectures:
             raise UnknownNameError("architecture in --set", name, registry.architectures)
         registry.architecture(name).item.resolve(values)
-    if options.seeds < 1:
-        raise HarnessError("--seeds must be at least 1")
     params = {
         name: registry.architecture(name).item.resolve(overrides.get(name, {}))
         for name in architectures
@@ -148,6 +147,12 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
     data = prepare(options.data, options.cache_dir, registry)
     machine = executor.machine()
+    check_embedding_memory(
+        options.training.embedding_dim,
+        vocabulary=len(data.vocabulary),
+        cells_at_a_time=executor.cells_at_a_time(),
+        memory_gib=environment.host()["memory_gb"],
+    )
     cells = plan_cells(options, selection, registry, data, machine, executor.device())
     done = set() if options.force else finished_configs(rows)
     todo = [cell for cell in cells if cell.config_hash() not in done]
@@ -174,7 +179,7 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     expected = {
         cell.config_hash(): cost.seconds for cell, cost in zip(todo, estimate.costs, strict=True)
     }
-    run_started = _utc_now()
+    run_started = _utc_now("microseconds")  # tells apart runs started in the same second
     clock_started = time.perf_counter()
     written: list[ResultRow] = []
     # a live bar on a terminal; in logs (or with --quiet) the one line per cell says where we are
@@ -329,5 +334,5 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def _utc_now(timespec: str = "seconds") -> str:
+    return datetime.now(timezone.utc).isoformat(timespec=timespec)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.config import Params, ParamValue
-from harness.errors import HarnessError, UnknownNameError
+from harness.errors import HarnessError, UnknownNameError, shortened
 
 if TYPE_CHECKING:
     import keras
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 EncoderBuilder = Callable[["keras.KerasTensor", Mapping[str, ParamValue]], "keras.KerasTensor"]
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+MAX_WHOLE_NUMBER = 2**31 - 1  # the largest layer size TensorFlow's int32 shapes hold
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -46,6 +47,7 @@ class HyperParameter:
     default: ParamValue
     help: str
     minimum: float | None = None
+    maximum: float | None = None  # a whole number is at most MAX_WHOLE_NUMBER all the same
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -69,15 +71,27 @@ class HyperParameter:
         elif expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if type(value) is not expected:
-            raise HyperParameterError(f"{self.name} expects {expected.__name__}, got {value!r}")
+            raise HyperParameterError(
+                f"{self.name} expects {expected.__name__}, got {shortened(repr(value))}"
+            )
         self.validate(value)
         return value
 
     def validate(self, value: ParamValue) -> None:
+        got = shortened(repr(value))
         if isinstance(value, float) and not math.isfinite(value):
-            raise HyperParameterError(f"{self.name} must be a finite number, got {value!r}")
-        if self.minimum is not None and not isinstance(value, (str, bool)) and value < self.minimum:
-            raise HyperParameterError(f"{self.name} must be >= {self.minimum}, got {value!r}")
+            raise HyperParameterError(f"{self.name} must be a finite number, got {got}")
+        if isinstance(value, (str, bool)):
+            return
+        if self.minimum is not None and value < self.minimum:
+            raise HyperParameterError(f"{self.name} must be >= {self.minimum}, got {got}")
+        if self.maximum is not None and value > self.maximum:
+            raise HyperParameterError(f"{self.name} must be <= {self.maximum}, got {got}")
+        if isinstance(value, int) and value > MAX_WHOLE_NUMBER:
+            raise HyperParameterError(
+                f"{self.name} must be <= {MAX_WHOLE_NUMBER} (what TensorFlow's shapes hold), "
+                f"got {got}"
+            )
 
     def _parse_text(self, text: str) -> ParamValue:
         expected = self.type
@@ -91,7 +105,7 @@ class HyperParameter:
             return expected(text)
         except ValueError:
             raise HyperParameterError(
-                f"{self.name} expects {expected.__name__}, got {text!r}"
+                f"{self.name} expects {expected.__name__}, got {shortened(repr(text))}"
             ) from None
 
 
@@ -150,7 +164,8 @@ def parse_overrides(assignments: list[str]) -> dict[str, dict[str, str]]:
         arch, dot, param = target.strip().partition(".")
         if not (equals and dot and arch and param):
             raise HyperParameterError(
-                f"cannot read override {assignment!r}: write ARCH.PARAM=VALUE, e.g. lstm.units=64"
+                f"--set: cannot read {shortened(repr(assignment))}: write ARCH.PARAM=VALUE, "
+                "e.g. lstm.units=64"
             )
         overrides.setdefault(arch, {})[param] = value
     return overrides

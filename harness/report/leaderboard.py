@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -313,7 +314,7 @@ def _header(board: Leaderboard) -> list[str]:
         f"{g.get('name')} (driver {g.get('driver')}, CUDA {g.get('cuda')})" for g in host["gpus"]
     )
     device = newest["device"]
-    sharing = _sharing(device, newest.get("placement"))
+    sharing = _sharing(device, newest.get("placement"), _most_cells_in_a_run(board.rows))
     wall = sum(row["cell_wall_seconds"] or 0 for row in board.rows)
     done = sum(row["status"] == Status.DONE for row in board.rows)
     seeds = sorted({row["seed"] for row in board.rows})
@@ -380,9 +381,14 @@ def _executor(rows: list[ResultRow]) -> list[str]:
     ]
 
 
-def _sharing(device: Mapping[str, Any], placement: Mapping[str, Any] | None = None) -> str:
+def _sharing(
+    device: Mapping[str, Any], placement: Mapping[str, Any] | None = None, most_in_a_run: int = 2
+) -> str:
+    """How the cells shared the machine; ``most_in_a_run``: the most cells a run trained."""
     cells = escape(device.get("parallel_cells", 1))
     threads = escape(device.get("threads_used") or "TensorFlow's default")
+    if most_in_a_run == 1 and cells != "1":
+        return f"one cell, threads: {threads} (--jobs {cells}: no other cell trained beside it)"
     if placement and placement.get("executor") == "ray":
         return (
             f"threads per cell: {threads}; a node runs as many cells at once as its CPUs and "
@@ -396,16 +402,26 @@ def _sharing(device: Mapping[str, Any], placement: Mapping[str, Any] | None = No
     )
 
 
+def _most_cells_in_a_run(rows: list[ResultRow]) -> int:
+    """The most of ``rows`` that one run wrote (runs told apart by when they started)."""
+    return max(Counter(row["run_started_at"] for row in rows).values(), default=0)
+
+
 def run_wall_seconds(rows: list[ResultRow]) -> float:
-    """Wall time of the runs that wrote ``rows``: each invocation's start to its last row."""
-    last_finished: dict[str, str] = {}
+    """Wall time of the runs that wrote ``rows``, each from its start to its last row; where
+    runs overlap (started side by side into one --out), the time they overlap counts once."""
+    last_finished: dict[str, datetime] = {}
     for row in rows:
-        started = row["run_started_at"]
-        last_finished[started] = max(last_finished.get(started, ""), row["finished_at"])
-    return sum(
-        (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
-        for started, finished in last_finished.items()
-    )
+        started, finished = row["run_started_at"], datetime.fromisoformat(row["finished_at"])
+        last_finished[started] = max(last_finished.get(started, finished), finished)
+    total, covered_until = 0.0, None
+    for start, end in sorted((datetime.fromisoformat(s), e) for s, e in last_finished.items()):
+        if covered_until is not None:
+            start = max(start, covered_until)
+        if end > start:
+            total += (end - start).total_seconds()
+        covered_until = end if covered_until is None else max(covered_until, end)
+    return total
 
 
 def _estimated(rows: list[ResultRow]) -> str:
