@@ -42,10 +42,9 @@ class HarnessGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(ExitCode.INTERRUPTED)
-        except click.ClickException as error:  # click's usage errors quote values whole
-            error.message = _shortened_words(error.message)
-            raise
-        except (click.exceptions.Exit, click.Abort):
+        except click.UsageError as error:  # click quotes a bad value whole
+            raise click.UsageError(_shortened_words(error.format_message()), error.ctx) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
             click.echo(f"error: {unexpected_error_line(error)}", err=True)
