@@ -7,16 +7,24 @@ process builds an entry while the others wait on its lock; the entry appears who
 not at all (written aside, then renamed). A cell's worker reads an entry with
 :func:`load_prepared` and needs nothing else of the data stage.
 
+An entry is verified whenever it is read: ``meta.json`` holds a SHA-256 of its own content
+and one of ``splits.npz``. A damaged entry (a file cut short, changed or missing) raises
+:class:`CacheDamaged`, which names it; :func:`cached` then warns and builds it again.
+
 Token ids: 0 pads, :data:`OOV_TOKEN_ID` is the out-of-vocabulary token, the others index
 the stored vocabulary.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
+import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +34,16 @@ import numpy as np
 from filelock import FileLock
 
 from harness.config import DataConfig
+from harness.errors import HarnessError, HarnessWarning
 from harness.hashing import CACHE_KEY_LENGTH, digest
 
-CACHE_FORMAT = 4  # bump when the stored arrays or meta.json change
+CACHE_FORMAT = 5  # bump when the stored arrays or meta.json change (5: checksums)
 OOV_TOKEN_ID = 1  # TextVectorization: 0 is padding, 1 is the out-of-vocabulary token
 SPLITS = ("train", "validation", "test")
+
+
+class CacheDamaged(HarnessError):
+    """A cache entry that does not verify: a file cut short, changed or missing."""
 
 
 @dataclass(frozen=True)
@@ -113,15 +126,33 @@ def cached(
     cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / cache_key(config, fingerprint)
     with FileLock(f"{path}.lock"):
-        if not (path / "meta.json").exists():
-            _store(build(path), path)
-    return load_prepared(path)
+        if (path / "meta.json").exists():
+            try:
+                return load_prepared(path)
+            except CacheDamaged as damage:
+                warnings.warn(f"{damage}; it is rebuilt", HarnessWarning, stacklevel=2)
+        _store(build(path), path)
+        return load_prepared(path)
 
 
 def load_prepared(path: Path) -> VectorizedData:
-    """Read a cache entry written by :func:`cached`."""
-    meta = json.loads((path / "meta.json").read_text())
-    arrays = np.load(path / "splits.npz")
+    """Read and verify a cache entry written by :func:`cached`; raises
+    :class:`CacheDamaged` naming it when it does not verify."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        if meta.pop("sha256", None) != _checksum(json.dumps(meta, sort_keys=True).encode()):
+            raise ValueError("meta.json does not match its checksum")
+        stored = (path / "splits.npz").read_bytes()
+        if meta["splits_sha256"] != _checksum(stored):
+            raise ValueError("splits.npz does not match the checksum in meta.json")
+        return _from_stored(path, meta, np.load(io.BytesIO(stored)))
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise CacheDamaged(
+            f"cache entry {path} is damaged ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _from_stored(path: Path, meta: dict[str, Any], arrays: Any) -> VectorizedData:
     return VectorizedData(
         config=DataConfig(**meta["config"]),
         fingerprint=meta["fingerprint"],
@@ -139,6 +170,10 @@ def load_prepared(path: Path) -> VectorizedData:
         rows_without_tokens=meta["rows_without_tokens"],
         cache_path=path,
     )
+
+
+def _checksum(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def _store(data: VectorizedData, path: Path) -> None:
@@ -163,6 +198,8 @@ def _store(data: VectorizedData, path: Path) -> None:
     }
     staging = Path(tempfile.mkdtemp(prefix=f"{path.name}.", dir=path.parent))
     np.savez(staging / "splits.npz", **arrays)
-    (staging / "meta.json").write_text(json.dumps(meta))
+    meta["splits_sha256"] = _checksum((staging / "splits.npz").read_bytes())
+    meta["sha256"] = _checksum(json.dumps(meta, sort_keys=True).encode())
+    (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     shutil.rmtree(path, ignore_errors=True)
     staging.rename(path)
