@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
-from harness.cli.options import data_source_options, text_fields, vocabulary_size_option
+from harness.cli.options import (
+    FiniteFloatRange,
+    count_option,
+    data_source_options,
+    from_options,
+    text_fields,
+    vocabulary_size_option,
+)
 from harness.config import DataConfig
 
 
@@ -20,17 +26,24 @@ def data() -> None:
 @click.argument("source", default=DataConfig.source)
 @data_source_options
 @vocabulary_size_option
-def data_check(source: str, vocabulary_size: int, **options: Any) -> None:
+@click.option(
+    "--validation-size",
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+    default=DataConfig.validation_size,
+    show_default=True,
+    help="Share of the training split held out for validation, as harness run takes it.",
+)
+@click.option("--split-seed", type=int, default=DataConfig.split_seed, show_default=True)
+@count_option("--max-train", help="Check a seeded, stratified subset of this many rows.")
+def data_check(source: str, **options: Any) -> None:
     """Validate SOURCE and describe it [default: ag-news-sample].
 
     SOURCE is ag-news-sample (embedded), a directory (CSV family layout, or train.* and
     test.* tables), tfds:NAME, hf:NAME[:CONFIG] or what a plugin adds (harness list; see
-    docs/data.md).
+    docs/data.md). Every check of harness run is made, the validation split's (and
+    --max-train's) included.
     """
-    from harness.data import SourceOptions
     from harness.data.check import check
 
     text_fields(options)
-    tfds_data_dir = options.pop("tfds_data_dir")
-    source_options = SourceOptions(**options, tfds_data_dir=tfds_data_dir and Path(tfds_data_dir))
-    click.echo(check(source, source_options, vocabulary_size).render())
+    click.echo(check(from_options(DataConfig, options, source=source)).render())

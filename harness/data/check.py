@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from harness.data.dataset import SourceOptions, TextDataset
+from harness.config import DataConfig
+from harness.data.dataset import TextDataset
 from harness.data.loading import load_dataset
 from harness.data.text import normalize
-from harness.data.vectorize import OOV_TOKEN_ID, fit_vectorizer
+from harness.data.vectorize import OOV_TOKEN_ID, fit_vectorizer, source_options, training_rows
 
 PERCENTILES = (50, 90, 99, 100)
 
@@ -68,18 +69,18 @@ class DataSummary:
         )
 
 
-def check(
-    source: str, options: SourceOptions | None = None, vocabulary_size: int = 20_000
-) -> DataSummary:
-    """Load and validate ``source`` (raises :class:`DataError`), then measure it."""
-    dataset = load_dataset(source, options)  # before TensorFlow starts: bad data fails fast
+def check(config: DataConfig) -> DataSummary:
+    """Load and validate ``config.source`` with every check of ``harness run``, the split
+    of its training rows included (raises :class:`DataError`), then measure it."""
+    dataset = load_dataset(config.source, source_options(config))  # before TensorFlow starts
+    texts = {
+        split: [normalize(text) if config.normalize else text for text in rows.texts]
+        for split, rows in (("train", dataset.train), ("test", dataset.test))
+    }
+    training_rows(config, dataset, texts["train"])
     import tensorflow as tf
 
-    texts = {
-        split: [normalize(text) for text in getattr(dataset, split).texts]
-        for split in ("train", "test")
-    }
-    vectorizer = fit_vectorizer(texts["train"], vocabulary_size)
+    vectorizer = fit_vectorizer(texts["train"], config.vocabulary_size)
     vectorized = {split: vectorizer(tf.constant(values)) for split, values in texts.items()}
     test_tokens = vectorized["test"].flat_values.numpy()
     training_texts = set(texts["train"])

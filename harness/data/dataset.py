@@ -20,6 +20,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from harness.errors import DataError, shortened
+
 TEXT_SEPARATOR = " "  # between the chosen text fields of one row
 
 
@@ -132,7 +134,17 @@ class PrefixedSourceKind:
         return data.startswith(f"{self.prefix}:")
 
     def open(self, data: str, options: SourceOptions) -> DataSource:
-        return self.open_name(data.removeprefix(f"{self.prefix}:"), options)
+        """The source of NAME; raises :class:`DataError` when NAME is empty."""
+        name = data.removeprefix(f"{self.prefix}:")
+        if not name.strip():
+            raise DataError(no_name_message(data, self.usage))
+        return self.open_name(name, options)
+
+
+def no_name_message(data: str, usage: str) -> str:
+    """What ``--data`` is told when it gives a kind's prefix without a name."""
+    shown = data if data.strip() == data and data else repr(data)
+    return f"--data {shortened(shown)} names no data set; write {usage}"
 
 
 def join_fields(values: list[str]) -> str:
