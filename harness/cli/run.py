@@ -191,7 +191,7 @@ def run_command(**options) -> None:
     """
     from harness.config import RunOptions
     from harness.execution.runner import run
-    from harness.report.leaderboard import write_report
+    from harness.report.leaderboard import NoResultsError, write_report
 
     if not (options["run_all"] or options["architectures"]):
         raise click.UsageError(
@@ -210,7 +210,10 @@ def run_command(**options) -> None:
     )
     rows = run(run_options, say=click.echo)
     failed = sum(row["status"] != Status.DONE for row in rows)
-    path = write_report(run_options.out_dir)
-    click.echo(f"{len(rows)} cells run, {failed} not done; leaderboard: {path}")
+    try:
+        board = f"leaderboard: {write_report(run_options.out_dir)}"
+    except NoResultsError:  # every cell left to another run, none of them finished yet
+        board = "no leaderboard yet: the run writing the other cells writes it when it ends"
+    click.echo(f"{len(rows)} cells run, {failed} not done; {board}")
     if any(row["status"] not in FINISHED for row in rows):
         sys.exit(ExitCode.CELL_FAILED)

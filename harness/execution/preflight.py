@@ -11,10 +11,15 @@ from pathlib import Path
 from harness.config import DeviceConfig
 from harness.errors import HarnessError
 from harness.execution import environment
+from harness.execution.claims import CLAIMS_SUFFIX
 from harness.results.log import RESULTS_FILE
 
-# Files a run writes into its output directory besides its results, and the results' lock.
-OUTPUT_FILES = (RESULTS_FILE, f"{RESULTS_FILE}.lock", "leaderboard.md", "leaderboard.png")
+# Files a run writes into its output directory: its results, their lock and the cells'
+# claims (harness/execution/claims.py), and the leaderboard.
+OUTPUT_FILES = (
+    RESULTS_FILE, f"{RESULTS_FILE}.lock", f"{RESULTS_FILE}{CLAIMS_SUFFIX}", "leaderboard.md",
+    "leaderboard.png",
+)  # fmt: skip
 
 
 def check_output_directory(out_dir: Path) -> None:

@@ -31,6 +31,7 @@ from harness.data.cache import default_cache_dir
 from harness.data.vectorize import VectorizedData, prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
+from harness.execution.claims import CellClaims
 from harness.execution.cost import (
     RunEstimate,
     estimate_line,
@@ -39,7 +40,7 @@ from harness.execution.cost import (
     longest_first,
     remaining_seconds,
 )
-from harness.execution.executor import open_executor
+from harness.execution.executor import Executor, open_executor
 from harness.execution.preflight import (
     check_embedding_memory,
     check_output_directory,
@@ -155,27 +156,48 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
     )
     cells = plan_cells(options, selection, registry, data, machine, executor.device())
     done = set() if options.force else finished_configs(rows)
-    todo = [cell for cell in cells if cell.config_hash() not in done]
-    say(
-        f"{len(cells)} cells ({len(cells) - len(todo)} already finished, {len(todo)} to run); "
-        f"data: {data.config.source} ({len(data.train)} train / {len(data.validation)} "
-        f"validation / {len(data.test)} test rows); results: {results_path}"
-    )
-    for note in data.notes:
-        say(f"note: {note}")
-    todo, estimate = longest_first(
-        todo,
-        estimate_run(
+    with CellClaims(results_path) as claims:
+        unfinished = [cell for cell in cells if cell.config_hash() not in done]
+        todo = [cell for cell in unfinished if claims.claim(cell.config_hash())]
+        if not options.force:  # a run that ended before the claims finished some of them
+            done = finished_configs(read_rows(results_path))
+            todo = [cell for cell in todo if cell.config_hash() not in done]
+        elsewhere = len(unfinished) - len(todo)
+        say(
+            f"{len(cells)} cells ({len(cells) - len(unfinished)} already finished, {len(todo)} to "
+            f"run{f', {elsewhere} left to another run writing to --out' if elsewhere else ''}); "
+            f"data: {data.config.source} ({len(data.train)} train / {len(data.validation)} "
+            f"validation / {len(data.test)} test rows); results: {results_path}"
+        )
+        for note in data.notes:
+            say(f"note: {note}")
+        todo, estimate = longest_first(
             todo,
-            data,
-            rows,
-            {name: registry.padding_strategy(name).item for name in selection.paddings},
-            machine,
-            executor.cells_at_a_time(),
-        ),
-    )
-    if todo:
-        say_estimate(estimate, options, executor.device(), len(data.train), say)
+            estimate_run(
+                todo,
+                data,
+                rows,
+                {name: registry.padding_strategy(name).item for name in selection.paddings},
+                machine,
+                executor.cells_at_a_time(),
+            ),
+        )
+        if todo:
+            say_estimate(estimate, options, executor.device(), len(data.train), say)
+        return run_cells(options, executor, data, todo, estimate, results_path, say)
+
+
+def run_cells(
+    options: RunOptions,
+    executor: Executor,
+    data: VectorizedData,
+    todo: list[CellSpec],
+    estimate: RunEstimate,
+    results_path: Path,
+    say: Say,
+) -> list[ResultRow]:
+    """Run ``todo`` (in order) on ``executor``, append each row to ``results_path`` as its
+    cell ends and say where the run stands; return the rows written."""
     expected = {
         cell.config_hash(): cost.seconds for cell, cost in zip(todo, estimate.costs, strict=True)
     }

@@ -49,6 +49,10 @@ PLOT_FILE = "leaderboard.png"
 SHARED_RANK_MARK = "="
 
 
+class NoResultsError(HarnessError):
+    """A results file without a row to report."""
+
+
 @dataclass(frozen=True)
 class PairedStatistics:
     """The paired statistics behind a board's intervals and ranks (cells in board order)."""
@@ -102,7 +106,7 @@ def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
     """The rows a board reports: the latest of each cell, of the newest row's comparison."""
     latest = list(latest_by_config(rows).values())
     if not latest:
-        raise HarnessError("no results to report: run `harness run` first")
+        raise NoResultsError("no results to report: run `harness run` first")
     comparison = latest[-1]["comparison"]
     return [row for row in latest if row["comparison"] == comparison]
 
