@@ -177,3 +177,15 @@ def test_a_damaged_cache_entry_is_named_and_rebuilt(news_dir, tmp_path, damaged,
     for name in ("train", "validation", "test"):
         np.testing.assert_array_equal(again.splits[name].token_ids, first.splits[name].token_ids)
     load_prepared(first.cache_path)  # whole again
+
+
+@pytest.mark.slow
+def test_a_run_on_a_cut_cache_entry_rebuilds_it_and_finishes(harness_run):
+    args = ("-a", "bag-of-embeddings", "-p", "none", "--seeds", "1", "--in-process")
+    harness_run(*args)
+    (meta,) = harness_run.cache.glob("*/meta.json")
+    meta.write_bytes(meta.read_bytes()[:40])  # as a full disk or a killed copy leaves it
+    again = harness_run(*args, "--force")
+    assert f"warning: cache entry {meta.parent} is damaged" in again.stderr
+    assert "it is rebuilt" in again.stderr and "Traceback" not in again.stderr
+    assert "1 cells run, 0 not done" in again.stdout
