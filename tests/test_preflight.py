@@ -5,11 +5,11 @@ run leaves nothing behind; a row that cannot be appended is kept elsewhere, neve
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from test_reliability import TINY, _without_file_permission_override, assert_refused_before_training
+from helpers.permissions import UNWRITABLE, as_an_ordinary_user, unwritable_directory
+from test_reliability import TINY, assert_refused_before_training
 
 import harness.execution.runner
 from harness.config import DataConfig, DeviceConfig, RunOptions, TrainingConfig
@@ -42,16 +42,11 @@ def test_an_output_file_that_cannot_be_written_through_its_link_is_refused(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("kind", ["a file on the way", "a read-only directory"])
+@pytest.mark.parametrize("kind", UNWRITABLE)
 def test_an_unwritable_cache_dir_is_refused_before_training(harness_run, tmp_path, kind):
-    if kind == "a file on the way":
-        (tmp_path / "a_file").write_text("not a directory\n")
-        cache = tmp_path / "a_file" / "cache"
-    else:
-        cache = tmp_path / "read-only"
-        cache.mkdir(mode=0o555)
-    as_user = _without_file_permission_override if os.geteuid() == 0 else None
-    result = harness_run(*TINY, "--cache-dir", str(cache), preexec_fn=as_user, check=False)
+    cache = unwritable_directory(tmp_path, kind)
+    args = (*TINY, "--cache-dir", str(cache))
+    result = harness_run(*args, preexec_fn=as_an_ordinary_user(), check=False)
     assert_refused_before_training(result, harness_run, f"--cache-dir {cache}: cannot")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not harness_run.out.exists()

@@ -7,11 +7,12 @@ from typing import Any
 import click
 
 from harness.cli.options import (
-    FiniteFloatRange,
     count_option,
     data_source_options,
     from_options,
+    split_seed_option,
     text_fields,
+    validation_size_option,
     vocabulary_size_option,
 )
 from harness.config import DataConfig
@@ -26,14 +27,8 @@ def data() -> None:
 @click.argument("source", default=DataConfig.source)
 @data_source_options
 @vocabulary_size_option
-@click.option(
-    "--validation-size",
-    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
-    default=DataConfig.validation_size,
-    show_default=True,
-    help="Share of the training split held out for validation, as harness run takes it.",
-)
-@click.option("--split-seed", type=int, default=DataConfig.split_seed, show_default=True)
+@validation_size_option
+@split_seed_option
 @count_option("--max-train", help="Check a seeded, stratified subset of this many rows.")
 def data_check(source: str, **options: Any) -> None:
     """Validate SOURCE and describe it [default: ag-news-sample].

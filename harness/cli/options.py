@@ -124,6 +124,18 @@ vocabulary_size_option = click.option(
 )
 
 
+validation_size_option = click.option(
+    "--validation-size",
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+    default=DataConfig.validation_size,
+    show_default=True,
+    help="Share of the training split held out for validation.",
+)
+split_seed_option = click.option(
+    "--split-seed", type=int, default=DataConfig.split_seed, show_default=True
+)
+
+
 def share_option(name: str, default: float, help: str) -> Callable[[F], F]:
     """An option for a share in [0, 1), shown with its default."""
     return click.option(

@@ -17,7 +17,9 @@ from harness.cli.options import (
     data_source_options,
     from_options,
     share_option,
+    split_seed_option,
     text_fields,
+    validation_size_option,
     vocabulary_size_option,
 )
 from harness.config import EXECUTORS, DataConfig, DeviceConfig, ExecutorConfig, TrainingConfig
@@ -94,14 +96,8 @@ from harness.results.schema import FINISHED, Status
 )
 @vocabulary_size_option
 @count_option("--max-length", help="Truncate rows to this many tokens.")
-@click.option(
-    "--validation-size",
-    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
-    default=DataConfig.validation_size,
-    show_default=True,
-    help="Share of the training split held out for validation.",
-)
-@click.option("--split-seed", type=int, default=DataConfig.split_seed, show_default=True)
+@validation_size_option
+@split_seed_option
 @count_option("--max-train", help="Train on a seeded, stratified subset of this many rows.")
 @click.option(
     "--set",
