@@ -25,6 +25,7 @@ from harness.execution.local import LocalExecutor, prestarts
 from harness.execution.runner import plan_cells, select
 from harness.plugin.manager import load_registry
 from harness.results.schema import Measurements, ResultRow
+from harness.results.validation import row_problem
 
 FAULTY_PLUGINS = {
     "exploding": """
@@ -103,6 +104,7 @@ def test_end_to_end_rows_leaderboard_and_resume(harness_run):
         (a, p, s) for a in ("gru", "bag-of-embeddings") for p in ("none", "bucket") for s in (0, 1)
     }
     for row in rows:
+        assert row_problem(row) is None  # what the harness writes, its reader takes whole
         assert set(row) == set(ResultRow.__annotations__)
         assert set(row["measurements"]) == set(Measurements.__annotations__)
         assert 0 <= row["measurements"]["test_accuracy"] <= 1
