@@ -5,6 +5,7 @@ run leaves nothing behind; a row that cannot be appended is kept elsewhere, neve
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,32 +15,47 @@ from test_reliability import TINY, assert_refused_before_training
 import harness.execution.runner
 from harness.config import DataConfig, DeviceConfig, RunOptions, TrainingConfig
 from harness.errors import HarnessError
+from harness.execution.preflight import OUTPUT_FILES, check_output_directory
 from harness.execution.runner import run
 from harness.results.log import append_row
 
 
-@pytest.mark.parametrize("name", ["results.jsonl", "leaderboard.md", "leaderboard.png"])
-@pytest.mark.parametrize("kind", ["dangling link", "symlink loop", "link to a directory"])
-def test_an_output_file_that_cannot_be_written_through_its_link_is_refused(
-    harness_run, tmp_path, name, kind
+def broken_link(out: Path, name: str, kind: str, elsewhere: Path) -> str:
+    """Make ``out/name`` a link of ``kind``; return the start of the error it should get."""
+    out.mkdir(exist_ok=True)
+    link = out / name
+    if kind == "dangling link":
+        link.symlink_to(elsewhere / "nowhere" / name)
+        return f"--out {out}: {name} is a link to {elsewhere / 'nowhere' / name}"
+    if kind == "symlink loop":
+        link.symlink_to(link)
+        return f"--out {out}: {name} is a link that loops"
+    (elsewhere / "a-directory").mkdir()
+    link.symlink_to(elsewhere / "a-directory")
+    return f"--out {out}: cannot write {name}"
+
+
+LINKS = ["dangling link", "symlink loop", "link to a directory"]
+
+
+@pytest.mark.parametrize("kind", LINKS)
+def test_a_results_file_that_cannot_be_written_through_its_link_is_refused(
+    harness_run, tmp_path, kind
 ):
     """A dangling or looping results.jsonl used to pass; the cell trained, then its row was
     lost to a traceback. Each is refused before the data is even loaded."""
-    harness_run.out.mkdir()
-    link = harness_run.out / name
-    if kind == "dangling link":
-        link.symlink_to(tmp_path / "nowhere" / name)
-        expected = f"--out {harness_run.out}: {name} is a link to {tmp_path / 'nowhere' / name}"
-    elif kind == "symlink loop":
-        link.symlink_to(link)
-        expected = f"--out {harness_run.out}: {name} is a link that loops"
-    else:
-        (tmp_path / "a-directory").mkdir()
-        link.symlink_to(tmp_path / "a-directory")
-        expected = f"--out {harness_run.out}: cannot write {name}"
+    expected = broken_link(harness_run.out, "results.jsonl", kind, tmp_path)
     result = harness_run(*TINY, "--seeds", "1", check=False)
-    assert_refused_before_training(result, harness_run, expected, name)  # name: it is there
+    assert_refused_before_training(result, harness_run, expected, "results.jsonl")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", [name for name in OUTPUT_FILES if name != "results.jsonl"])
+@pytest.mark.parametrize("kind", LINKS)
+def test_every_file_a_run_writes_is_checked_through_its_link(tmp_path, name, kind):
+    expected = broken_link(tmp_path / "out", name, kind, tmp_path)
+    with pytest.raises(HarnessError, match=re.escape(expected)):
+        check_output_directory(tmp_path / "out")
 
 
 @pytest.mark.parametrize("kind", UNWRITABLE)

@@ -122,15 +122,19 @@ def _left_out(rows: list[ResultRow], chosen: list[ResultRow]) -> str | None:
         return None
     described = [
         f"data {escape(group[-1]['data'].get('source', '?'), code=True)} (rnn-harness "
-        f"{escape(group[-1]['versions'].get('rnn-harness') or '?')}, {len(group)} rows)"
+        f"{escape(group[-1]['versions'].get('rnn-harness') or '?')}, {_rows(len(group))})"
         for group in list(others.values())[:3]
     ]
     count = sum(map(len, others.values()))
     return (
-        f"{count} rows of {len(others)} other comparison{'s' if len(others) > 1 else ''} in the "
+        f"{_rows(count)} of {len(others)} other comparison{'s' if len(others) > 1 else ''} in the "
         f"results file: {'; '.join(described)}{'; …' if len(others) > 3 else ''}. A board "
         "ranks the cells of one comparison, the newest's (docs/results.md)"
     )
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'' if count == 1 else 's'}"
 
 
 def done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]]:
