@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Union, runtime_checkable
 import numpy as np
 
 from harness.config import DataConfig, Params, ParamValue
-from harness.errors import HyperParameterError, UnknownNameError
+from harness.errors import DataError, HyperParameterError, UnknownNameError, shortened
 
 if TYPE_CHECKING:
     import keras
@@ -56,6 +56,7 @@ SPLITS = ("train", "validation", "test")
 EncoderBuilder = Callable[["keras.KerasTensor", Mapping[str, ParamValue]], "keras.KerasTensor"]
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+MAX_WHOLE_NUMBER = 2**31 - 1  # the largest layer size TensorFlow's int32 shapes hold
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -164,19 +165,27 @@ class HyperParameter:
         elif expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if type(value) is not expected:
-            raise HyperParameterError(f"{self.name} expects {expected.__name__}, got {value!r}")
+            raise HyperParameterError(
+                f"{self.name} expects {expected.__name__}, got {shortened(repr(value))}"
+            )
         self.validate(value)
         return value
 
     def validate(self, value: ParamValue) -> None:
+        got = shortened(repr(value))
         if isinstance(value, float) and not math.isfinite(value):
-            raise HyperParameterError(f"{self.name} must be a finite number, got {value!r}")
+            raise HyperParameterError(f"{self.name} must be a finite number, got {got}")
         if isinstance(value, (str, bool)):
             return
         if self.minimum is not None and value < self.minimum:
-            raise HyperParameterError(f"{self.name} must be >= {self.minimum}, got {value!r}")
+            raise HyperParameterError(f"{self.name} must be >= {self.minimum}, got {got}")
         if self.maximum is not None and value > self.maximum:
-            raise HyperParameterError(f"{self.name} must be <= {self.maximum}, got {value!r}")
+            raise HyperParameterError(f"{self.name} must be <= {self.maximum}, got {got}")
+        if isinstance(value, int) and value > MAX_WHOLE_NUMBER:
+            raise HyperParameterError(
+                f"{self.name} must be <= {MAX_WHOLE_NUMBER} (what TensorFlow's shapes hold), "
+                f"got {got}"
+            )
 
     def _parse_text(self, text: str) -> ParamValue:
         expected = self.type
@@ -190,7 +199,7 @@ class HyperParameter:
             return expected(text)
         except ValueError:
             raise HyperParameterError(
-                f"{self.name} expects {expected.__name__}, got {text!r}"
+                f"{self.name} expects {expected.__name__}, got {shortened(repr(text))}"
             ) from None
 
 
@@ -416,7 +425,17 @@ class PrefixedSourceKind:
         return data.startswith(f"{self.prefix}:")
 
     def open(self, data: str, options: SourceOptions) -> DataSource:
-        return self.open_name(data.removeprefix(f"{self.prefix}:"), options)
+        """The source of NAME; raises :class:`DataError` when NAME is empty."""
+        name = data.removeprefix(f"{self.prefix}:")
+        if not name.strip():
+            raise DataError(no_name_message(data, self.usage))
+        return self.open_name(name, options)
+
+
+def no_name_message(data: str, usage: str) -> str:
+    """What ``--data`` is told when it gives a kind's prefix without a name."""
+    shown = data if data.strip() == data and data else repr(data)
+    return f"--data {shortened(shown)} names no data set; write {usage}"
 
 
 # -- Vectorised data --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from harness.errors import HarnessError, HyperParameterError
+from harness.errors import HarnessError, HyperParameterError, shortened
 from harness.hashing import CONFIG_HASH_LENGTH, digest
 
 # A hyperparameter's value, as an architecture declares it and a cell records it.
@@ -33,6 +33,30 @@ Params = dict[str, ParamValue]
 
 DEFAULT_SOURCE = "ag-news-sample"  # the sample shipped in the package (data/sources/embedded.py)
 EXECUTORS = ("local", "ray")
+MAX_SEEDS = 1_000  # each seed is a cell per architecture and padding strategy
+MAX_SPLIT_SEED = 2**32 - 1  # NumPy's classic seed range
+MAX_THREADS = 1_024
+
+
+def check_range(
+    option: str, value: float | None, low: float, high: float, *, low_open: bool = False
+) -> None:
+    """Refuse ``value`` of ``option`` outside ``[low, high]`` (``(low, high]`` when
+    ``low_open``) with one line that quotes it shortened; None (not given) passes.
+
+    >>> check_range("--seeds", 3, 1, 1000)
+    >>> check_range("--seeds", 10**20, 1, 1000)
+    Traceback (most recent call last):
+    harness.errors.HarnessError: --seeds must be between 1 and 1,000, not 100000000000000000000
+    """
+    if value is None:
+        return
+    too_low = value <= low if low_open else value < low
+    if too_low or value > high or value != value:  # NaN compares false
+        bounds = (
+            f"above {low:,} and at most {high:,}" if low_open else f"between {low:,} and {high:,}"
+        )
+        raise HarnessError(f"{option} must be {bounds}, not {shortened(value)}")
 
 
 @dataclass(frozen=True)
@@ -55,11 +79,12 @@ class DataConfig:
             object.__setattr__(self, "fields", tuple(filter(None, self.fields.split("+"))))
         object.__setattr__(self, "fields", tuple(self.fields))
         if not 0 < self.validation_size < 1:
-            raise HarnessError(
-                f"validation size must be a share in (0, 1), not {self.validation_size}"
-            )
-        if self.vocabulary_size < 3:
-            raise HarnessError(f"vocabulary size must be at least 3, not {self.vocabulary_size}")
+            share = shortened(self.validation_size)
+            raise HarnessError(f"--validation-size must be a share in (0, 1), not {share}")
+        check_range("--vocabulary-size", self.vocabulary_size, 3, 10_000_000)
+        check_range("--max-length", self.max_length, 1, 1_000_000)
+        check_range("--split-seed", self.split_seed, 0, MAX_SPLIT_SEED)
+        check_range("--max-train", self.max_train, 1, 1_000_000_000)
 
     def identity(self) -> dict[str, Any]:
         """The settings that determine the data (not where a copy of it is kept).
@@ -94,8 +119,19 @@ class TrainingConfig:
     ema_every: int = 4  # steps between updates of the average, with momentum ema_momentum**4
 
     def __post_init__(self) -> None:
-        if self.ema_every < 1:
-            raise HarnessError(f"--ema-every must be at least 1, not {self.ema_every}")
+        check_range("--epochs", self.max_epochs, 1, 10_000)
+        check_range("--patience", self.patience, 1, 10_000)
+        check_range("--batch-size", self.batch_size, 1, 2**20)
+        check_range("--learning-rate", self.learning_rate, 0, 10, low_open=True)
+        check_range("--embedding-dim", self.embedding_dim, 1, 65_536)
+        for option, share in (
+            ("--embedding-dropout", self.embedding_dropout),
+            ("--word-dropout", self.word_dropout),
+            ("--ema-momentum", self.ema_momentum),
+        ):
+            if not 0 <= share < 1:
+                raise HarnessError(f"{option} must be a share in [0, 1), not {shortened(share)}")
+        check_range("--ema-every", self.ema_every, 1, 1_000_000)
 
 
 @dataclass(frozen=True)
@@ -136,11 +172,13 @@ class DeviceConfig:
     parallel_cells: int | None = None
 
     def __post_init__(self) -> None:
-        if self.parallel_cells is not None and self.parallel_cells < 1:
-            raise HarnessError(f"--jobs must be at least 1, not {self.parallel_cells}")
+        check_range("--jobs", self.parallel_cells, 1, MAX_THREADS)
+        check_range("--threads", self.threads, 1, MAX_THREADS)
         kind, colon, index = self.device.partition(":")
         if kind not in {"auto", "cpu", "gpu"} or (colon and (kind != "gpu" or not index.isdigit())):
-            raise HarnessError(f"--device takes auto, cpu, gpu or gpu:N, not {self.device!r}")
+            raise HarnessError(
+                f"--device takes auto, cpu, gpu or gpu:N, not {shortened(repr(self.device))}"
+            )
 
 
 @dataclass(frozen=True)
@@ -154,7 +192,11 @@ class ExecutorConfig:
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
-            raise HarnessError(f"--executor takes local or ray, not {self.executor!r}")
+            raise HarnessError(
+                f"--executor takes local or ray, not {shortened(repr(self.executor))}"
+            )
+        check_range("--cpus-per-cell", self.cpus_per_cell, 1, MAX_THREADS)
+        check_range("--gpus-per-cell", self.gpus_per_cell, 0, 64)
         ray_only = {
             "--ray-address": self.ray_address,
             "--cpus-per-cell": self.cpus_per_cell,
@@ -245,6 +287,10 @@ class RunOptions:
     quiet: bool = False
     command: str = "harness run"
 
+    def __post_init__(self) -> None:
+        check_range("--seeds", self.seeds, 1, MAX_SEEDS)
+        check_range("--timeout", self.timeout, 0, 30 * 24 * 3600, low_open=True)  # 30 days
+
 
 def parse_overrides(assignments: list[str]) -> dict[str, dict[str, str]]:
     """Split ``ARCH.PARAM=VALUE`` strings into ``{arch: {param: value}}`` (values stay text)."""
@@ -254,7 +300,8 @@ def parse_overrides(assignments: list[str]) -> dict[str, dict[str, str]]:
         arch, dot, param = target.strip().partition(".")
         if not (equals and dot and arch and param):
             raise HyperParameterError(
-                f"cannot read override {assignment!r}: write ARCH.PARAM=VALUE, e.g. lstm.units=64"
+                f"--set: cannot read {shortened(repr(assignment))}: write ARCH.PARAM=VALUE, "
+                "e.g. lstm.units=64"
             )
         overrides.setdefault(arch, {})[param] = value
     return overrides

@@ -25,6 +25,7 @@ def harness_architectures() -> list[Architecture]:
                     64,
                     "LSTM units in each direction",
                     minimum=1,
+                    maximum=4096,
                     search=SearchRange(8, 256, log=True),
                 ),
             ),

@@ -21,7 +21,12 @@ def harness_architectures() -> list[Architecture]:
             summary="One GRU layer; its last state feeds the head.",
             hyperparameters=(
                 HyperParameter(
-                    "units", 16, "recurrent units", minimum=1, search=SearchRange(8, 256, log=True)
+                    "units",
+                    16,
+                    "recurrent units",
+                    minimum=1,
+                    maximum=4096,
+                    search=SearchRange(8, 256, log=True),
                 ),
             ),
             build_encoder=build_encoder,

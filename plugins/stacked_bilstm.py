@@ -31,6 +31,7 @@ def harness_architectures() -> list[Architecture]:
                     2,
                     "number of bidirectional LSTM layers",
                     minimum=1,
+                    maximum=16,
                     search=SearchRange(1, 3),
                 ),
                 HyperParameter(
@@ -38,6 +39,7 @@ def harness_architectures() -> list[Architecture]:
                     64,
                     "LSTM units in each direction",
                     minimum=1,
+                    maximum=4096,
                     search=SearchRange(8, 256, log=True),
                 ),
             ),

@@ -72,7 +72,8 @@ def test_a_board_of_old_and_new_none_rows_reports_only_the_new(tmp_path):
     for cell, row in zip(new, lstm_none, strict=False):
         measured = {**row["measurements"], "test_accuracy": 0.99, "test_predictions": None}
         outcome = CellOutcome("done", None, measured, {}, 10.0)
-        append_row(results, result_row(cell, outcome, "harness run", "2026-01-01", results))
+        started = "2026-01-01T00:00:00+00:00"
+        append_row(results, result_row(cell, outcome, "harness run", started, results))
     with pytest.warns(ResultsWarning, match="54 rows of an older schema"):  # the old rows only
         rows = read_rows(results)
 

@@ -23,7 +23,7 @@ def test_cells_run_side_by_side_share_the_cores():
     assert cores_per_cell(1) is None  # one cell alone: TensorFlow's own thread pools
     assert cores_per_cell(2) == max(1, os.cpu_count() // 2)
     assert cores_per_cell(10_000) == 1
-    with pytest.raises(HarnessError, match="--jobs must be at least 1"):
+    with pytest.raises(HarnessError, match="--jobs must be between 1 and"):
         DeviceConfig(parallel_cells=0)
 
 

@@ -55,6 +55,25 @@ def test_the_latest_row_of_a_cell_counts_and_one_comparison_is_reported():
     assert set(board.cells.architecture) == {"a", "b"}
 
 
+def test_a_board_says_which_rows_of_other_comparisons_it_leaves_out(tmp_path):
+    """Rows of another data set appended to the file used to vanish from the board silently."""
+    rows = [result_row("a", "mask", s, 0.9) for s in range(2)]
+    for row in rows:
+        row["data"]["source"] = "big-news"
+    rows += [result_row("b", "mask", 0, 0.8, comparison="c2")]  # the newest: its board
+    results = tmp_path / "results.jsonl"
+    for row in rows:
+        append_row(results, row)
+    with pytest.warns(ResultsWarning, match=r"leaves out 2 rows of 1 other comparison") as caught:
+        board = Leaderboard.from_rows(read_rows(results))
+    assert "`big-news`" in str(caught[0].message)
+    assert list(board.cells.architecture) == ["b"]
+    text = render(board, None)
+    assert "- **Left out:** 2 rows of 1 other comparison in the results file: data `big-news`" in (
+        text
+    )
+
+
 def test_failures_are_listed_with_escaped_reasons():
     failed = result_row("x|y", "mask", 0, None, "error", "bad | <b>\nthing")
     rows = [result_row("a", "mask", 0, 0.9), failed]

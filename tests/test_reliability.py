@@ -7,14 +7,13 @@ two cells of the bag-of-embeddings baseline, one epoch, in the harness's own pro
 
 from __future__ import annotations
 
-import ctypes
 import json
-import os
 import shutil
 import time
 from pathlib import Path
 
 import pytest
+from helpers.permissions import UNWRITABLE, as_an_ordinary_user, unwritable_directory
 from markdown_it import MarkdownIt
 from test_run import FAULTY_PLUGINS, rows_of
 
@@ -120,27 +119,11 @@ OLDEST_ROW = {
 }  # fmt: skip
 
 
-def _without_file_permission_override() -> None:
-    """In the child: drop root's power to write where file modes forbid it, as an ordinary
-    user has none (``CAP_DAC_OVERRIDE`` and ``CAP_DAC_READ_SEARCH`` leave the bounding set)."""
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    for capability in (1, 2):
-        if prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
-
-
-@pytest.mark.parametrize("kind", ["a file on the way", "a read-only directory"])
+@pytest.mark.parametrize("kind", UNWRITABLE)
 def test_an_unwritable_out_is_refused_before_training(harness_run, tmp_path, kind):
     """Finding 3: ``--out`` is checked before anything trains, not when the first row is due."""
-    if kind == "a file on the way":
-        (tmp_path / "a_file").write_text("not a directory\n")
-        out = tmp_path / "a_file" / "sub"
-        result = harness_run(*TINY, "--out", str(out), check=False)
-    else:
-        out = tmp_path / "read-only"
-        out.mkdir(mode=0o555)
-        as_user = _without_file_permission_override if os.geteuid() == 0 else None
-        result = harness_run(*TINY, "--out", str(out), preexec_fn=as_user, check=False)
+    out = unwritable_directory(tmp_path, kind)
+    result = harness_run(*TINY, "--out", str(out), preexec_fn=as_an_ordinary_user(), check=False)
     assert_refused_before_training(result, harness_run, f"--out {out}")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.glob("**/results.jsonl"))
@@ -151,8 +134,7 @@ def test_report_into_a_read_only_directory_is_one_line(harness_run):
     harness_run.out.mkdir()
     (harness_run.out / "results.jsonl").write_text(json.dumps(OLDEST_ROW) + "\n")
     harness_run.out.chmod(0o555)
-    as_user = _without_file_permission_override if os.geteuid() == 0 else None
-    report = harness_run.report(preexec_fn=as_user)
+    report = harness_run.report(preexec_fn=as_an_ordinary_user())
     assert report.returncode == 2
     assert "Traceback" not in report.stderr
     assert report.stderr.strip().splitlines()[-1] == (

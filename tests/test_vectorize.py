@@ -6,9 +6,10 @@ from helpers.news_data import news_rows, write_news_csv
 
 from harness.config import DataConfig
 from harness.data import vectorize
+from harness.data.cache import CacheDamaged, load_prepared
 from harness.data.splits import split_off, stratified_sample
 from harness.data.vectorize import prepare
-from harness.errors import HarnessError
+from harness.errors import HarnessError, HarnessWarning
 
 
 def test_stratified_sample_keeps_class_shares_and_is_seeded():
@@ -146,5 +147,55 @@ def test_cache_is_reused_and_invalidated_by_any_input_change(
 
 @pytest.mark.parametrize("bad", [0.0, 1.0, -0.1])
 def test_validation_size_must_be_a_share(bad):
-    with pytest.raises(HarnessError, match="validation size"):
+    with pytest.raises(HarnessError, match="--validation-size must be a share"):
         DataConfig(validation_size=bad)
+
+
+@pytest.mark.parametrize(
+    ("damaged", "how"),
+    [
+        ("splits.npz", "cut"),
+        ("meta.json", "cut"),
+        ("splits.npz", "changed"),
+        ("meta.json", "emptied"),
+        ("splits.npz", "removed"),
+    ],
+)
+def test_a_damaged_cache_entry_is_named_and_rebuilt(news_dir, tmp_path, damaged, how, registry):
+    """A truncated splits.npz or meta.json used to be a traceback on every later run, --force
+    included; the entry is verified against the checksum it stores, and rebuilt."""
+    cache = tmp_path / "cache"
+    first = prepare(DataConfig(source=str(news_dir)), registry, cache)
+    path = first.cache_path / damaged
+    content = path.read_bytes()
+    if how == "cut":
+        path.write_bytes(content[: len(content) // 2])
+    elif how == "changed":
+        flipped = bytearray(content)
+        flipped[len(flipped) // 2] ^= 0xFF
+        path.write_bytes(bytes(flipped))
+    elif how == "emptied":
+        path.write_text("{}")
+    else:
+        path.unlink()
+    with pytest.raises(CacheDamaged, match=f"{first.cache_path}"):
+        load_prepared(first.cache_path)  # a cell's worker: named, not a traceback
+    with pytest.warns(HarnessWarning, match=f"cache entry {first.cache_path} .*rebuilt"):
+        again = prepare(DataConfig(source=str(news_dir)), registry, cache)
+    assert again.cache_path == first.cache_path
+    assert again.vocabulary == first.vocabulary
+    for name in ("train", "validation", "test"):
+        np.testing.assert_array_equal(again.splits[name].token_ids, first.splits[name].token_ids)
+    load_prepared(first.cache_path)  # whole again
+
+
+@pytest.mark.slow
+def test_a_run_on_a_cut_cache_entry_rebuilds_it_and_finishes(harness_run):
+    args = ("-a", "bag-of-embeddings", "-p", "none", "--seeds", "1", "--in-process")
+    harness_run(*args)
+    (meta,) = harness_run.cache.glob("*/meta.json")
+    meta.write_bytes(meta.read_bytes()[:40])  # as a full disk or a killed copy leaves it
+    again = harness_run(*args, "--force")
+    assert f"warning: cache entry {meta.parent} is damaged" in again.stderr
+    assert "it is rebuilt" in again.stderr and "Traceback" not in again.stderr
+    assert "1 cells run, 0 not done" in again.stdout

@@ -180,6 +180,24 @@ VOCABULARY_SIZE_OPTION = cloup.option(
     help="Tokens of the vocabulary.",
 )
 
+VALIDATION_SIZE_OPTION = cloup.option(
+    "--validation-size",
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+    metavar="SHARE",
+    default=DataConfig.validation_size,
+    show_default=True,
+    help="Share of training rows held out.",
+)
+
+SPLIT_SEED_OPTION = cloup.option(
+    "--split-seed",
+    type=int,
+    metavar="N",
+    default=DataConfig.split_seed,
+    show_default=True,
+    help="Seed of the validation split.",
+)
+
 SOURCE_READING_OPTIONS = (
     cloup.option(
         "--fields",
@@ -236,22 +254,8 @@ DATA_OPTIONS = cloup.option_group(
     ),
     VOCABULARY_SIZE_OPTION,
     count_option("--max-length", help="Truncate rows to this many tokens."),
-    cloup.option(
-        "--validation-size",
-        type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
-        metavar="SHARE",
-        default=DataConfig.validation_size,
-        show_default=True,
-        help="Share of training rows held out.",
-    ),
-    cloup.option(
-        "--split-seed",
-        type=int,
-        metavar="N",
-        default=DataConfig.split_seed,
-        show_default=True,
-        help="Seed of the validation split.",
-    ),
+    VALIDATION_SIZE_OPTION,
+    SPLIT_SEED_OPTION,
     count_option("--max-train", help="Train on a stratified subset of N rows."),
     cloup.option(
         "--cache-dir",

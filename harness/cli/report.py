@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli.exits import ExitCode
 from harness.cli.options import OUT_OPTION
 
 
@@ -28,20 +29,37 @@ def report_command(out_dir: Path) -> None:
 @click.command("compare")
 @click.argument("baseline")
 @click.argument("candidate")
-def compare_command(baseline: str, candidate: str) -> None:
+@click.option(
+    "--allow-missing",
+    is_flag=True,
+    help="List the cells (or seeds) BASELINE has done and CANDIDATE did not run, without "
+    "counting them as regressions (a candidate that ran part of the matrix). Cells that "
+    "failed still count.",
+)
+def compare_command(baseline: str, candidate: str, allow_missing: bool) -> None:
     """Compare CANDIDATE's cells with BASELINE's, paired on the test rows.
 
     Each of BASELINE and CANDIDATE is a results file, an --out directory holding
     results.jsonl, or REV:PATH, a results file at a git revision (e.g.
     HEAD~3:reports/results.jsonl). Prints the settings that differ and, cell by cell,
     accuracy and throughput of each, the paired difference with its 95 % interval and
-    a verdict (better / worse / within noise, Holm-adjusted over the cells).
+    a verdict (better / worse / within noise, Holm-adjusted over the cells). A cell that
+    BASELINE has done and CANDIDATE has not (failed, timed out, crashed, diverged or not
+    run) is named and counts as a regression. Each data set in the files is compared on
+    its own.
 
-    Exit status: 0 when no cell is worse beyond noise, 1 when one is (for CI), 2 on
-    bad input.
+    \b
+    Exit status:
+      0  no cell is worse beyond noise
+      1  a cell is worse beyond noise, or failed or is missing in CANDIDATE where
+         BASELINE has it done (for CI)
+      2  bad input: a source that is not a results file, or holds no result rows
+      3  an unexpected error (a bug): one line, and a log file holding its traceback
+    130  interrupted (Ctrl-C)
     """
-    from harness.report.compare import compare, load_side, render
+    from harness.report.compare import compare_results, render
 
-    comparison = compare(load_side(baseline), load_side(candidate))
-    click.echo(render(comparison), nl=False)
-    sys.exit(1 if comparison.regressions else 0)
+    comparisons = compare_results(baseline, candidate, allow_missing)
+    click.echo(render(comparisons), nl=False)
+    failed = any(comparison.fails for comparison in comparisons)
+    sys.exit(ExitCode.CELL_FAILED if failed else ExitCode.OK)

@@ -6,6 +6,7 @@ import sys
 
 import cloup
 
+from harness.cli.exits import ExitCode
 from harness.cli.options import (
     DATA_OPTIONS,
     EXECUTION_OPTIONS,
@@ -42,14 +43,20 @@ def run_command(**options) -> None:
       1  a cell ended in error or timeout, or its worker died; its row and the
          leaderboard are written all the same
       2  a usage or data error, found before any cell trains
+      3  an unexpected error (a bug): one line, and a log file holding its traceback
+    130  interrupted (Ctrl-C); every finished cell's row is kept
     """
     from harness.execution.runner import run
     from harness.report.files import write_report
+    from harness.report.leaderboard import NoResultsError
 
     run_options = run_options_from(options, "run")
     rows = run(run_options, say=cloup.echo)
     failed = sum(row["status"] != Status.DONE for row in rows)
-    path = write_report(run_options.out_dir)
-    cloup.echo(f"{len(rows)} cells run, {failed} not done; leaderboard: {path}")
+    try:
+        board = f"leaderboard: {write_report(run_options.out_dir)}"
+    except NoResultsError:  # every cell left to another run, none of them finished yet
+        board = "no leaderboard yet: the run writing the other cells writes it when it ends"
+    cloup.echo(f"{len(rows)} cells run, {failed} not done; {board}")
     if any(row["status"] not in FINISHED for row in rows):
-        sys.exit(1)
+        sys.exit(ExitCode.CELL_FAILED)

@@ -11,19 +11,28 @@ Pretrained word vectors aligned to an entry's vocabulary are kept inside the ent
 folder per file of vectors (:func:`embeddings_path`), made once the same way; a worker
 reads them with :func:`load_embeddings` and never reads the file of vectors.
 
+Every folder is verified whenever it is read: its ``meta.json`` holds a SHA-256 of its own
+content and one of the arrays beside it. A damaged folder (a file cut short, changed or
+missing) raises :class:`CacheDamaged`, which names it; the cache then warns and builds it
+again.
+
 Token ids: 0 pads, :data:`harness.api.OOV_TOKEN_ID` is the out-of-vocabulary token, the
 others index the stored vocabulary.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
+import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from filelock import FileLock
@@ -31,13 +40,22 @@ from filelock import FileLock
 from harness import api
 from harness.config import DataConfig
 from harness.deprecation import moved_to
+from harness.errors import HarnessError, HarnessWarning
 from harness.hashing import CACHE_KEY_LENGTH, digest
 
 __getattr__ = moved_to(
     "harness.api", {"OOV_TOKEN_ID", "SPLITS", "VectorizedData", "VectorizedSplit"}, __name__
 )
 
-CACHE_FORMAT = 4  # bump when the stored arrays or meta.json change
+CACHE_FORMAT = 5  # bump when the stored arrays or meta.json change (5: checksums)
+SPLITS_FILE = "splits.npz"
+MATRIX_FILE = "matrix.npy"
+
+T = TypeVar("T")
+
+
+class CacheDamaged(HarnessError):
+    """A cache entry that does not verify: a file cut short, changed or missing."""
 
 
 def default_cache_dir() -> Path:
@@ -58,37 +76,42 @@ def cached(
 ) -> api.VectorizedData:
     """The entry of ``config`` and ``fingerprint``, read from the cache.
 
-    When there is none, ``build(path)`` makes it, once, under the entry's lock, and it
-    is stored at ``path``.
+    When there is none, or it is damaged, ``build(path)`` makes it, once, under the entry's
+    lock, and it is stored at ``path``.
     """
     cache_dir = Path(cache_dir or default_cache_dir())
     cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / cache_key(config, fingerprint)
-    _stored_once(path, lambda staging: _write(build(path), staging))
-    return load_prepared(path)
+    return _stored_once(path, lambda staging: _write(build(path), staging), load_prepared)
 
 
 def load_prepared(path: Path) -> api.VectorizedData:
-    """Read a cache entry written by :func:`cached`."""
-    meta = json.loads((path / "meta.json").read_text())
-    arrays = np.load(path / "splits.npz")
-    return api.VectorizedData(
-        config=DataConfig(**meta["config"]),
-        fingerprint=meta["fingerprint"],
-        class_names=meta["class_names"],
-        fields=tuple(meta["fields"]),
-        notes=meta["notes"],
-        vocabulary=meta["vocabulary"],
-        splits={
-            name: api.VectorizedSplit(
-                arrays[f"{name}_token_ids"], arrays[f"{name}_lengths"], arrays[f"{name}_labels"]
-            )
-            for name in api.SPLITS
-        },
-        source_rows={name: arrays[f"{name}_source_rows"] for name in api.SPLITS},
-        rows_without_tokens=meta["rows_without_tokens"],
-        cache_path=path,
-    )
+    """Read and verify a cache entry written by :func:`cached`; raises :class:`CacheDamaged`
+    naming it when it does not verify."""
+    meta, stored = _verified(path, SPLITS_FILE)
+    try:
+        arrays = np.load(io.BytesIO(stored))
+        return api.VectorizedData(
+            config=DataConfig(**meta["config"]),
+            fingerprint=meta["fingerprint"],
+            class_names=meta["class_names"],
+            fields=tuple(meta["fields"]),
+            notes=meta["notes"],
+            vocabulary=meta["vocabulary"],
+            splits={
+                name: api.VectorizedSplit(
+                    arrays[f"{name}_token_ids"],
+                    arrays[f"{name}_lengths"],
+                    arrays[f"{name}_labels"],
+                )
+                for name in api.SPLITS
+            },
+            source_rows={name: arrays[f"{name}_source_rows"] for name in api.SPLITS},
+            rows_without_tokens=meta["rows_without_tokens"],
+            cache_path=path,
+        )
+    except (ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise _damaged(path, error) from None
 
 
 def embeddings_key(fingerprint: str, random_rows_seed: int) -> str:
@@ -107,31 +130,37 @@ def cached_embeddings(
     path: Path, build: Callable[[], api.PretrainedEmbeddings]
 ) -> api.PretrainedEmbeddings:
     """The aligned vectors at ``path`` (:func:`embeddings_path`), made by ``build()`` once,
-    under the entry's lock, when there are none."""
+    under the entry's lock, when there are none (or they are damaged)."""
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(staging: Path) -> None:
         embeddings = build()
-        np.save(staging / "matrix.npy", embeddings.matrix.astype("float32"))
-        (staging / "meta.json").write_text(json.dumps(embeddings.description))
+        np.save(staging / MATRIX_FILE, embeddings.matrix.astype("float32"))
+        _write_meta(staging, embeddings.description, MATRIX_FILE)
 
-    _stored_once(path, write)
-    return load_embeddings(path)
+    return _stored_once(path, write, load_embeddings)
 
 
 def load_embeddings(path: Path) -> api.PretrainedEmbeddings:
-    """Read aligned vectors written by :func:`cached_embeddings`."""
-    return api.PretrainedEmbeddings(
-        np.load(path / "matrix.npy"), json.loads((path / "meta.json").read_text())
-    )
+    """Read and verify aligned vectors written by :func:`cached_embeddings`; raises
+    :class:`CacheDamaged` naming them when they do not verify."""
+    meta, stored = _verified(path, MATRIX_FILE)
+    try:
+        return api.PretrainedEmbeddings(np.load(io.BytesIO(stored)), meta)
+    except ValueError as error:
+        raise _damaged(path, error) from None
 
 
-def _stored_once(path: Path, write: Callable[[Path], None]) -> None:
-    """Make the entry at ``path`` unless it is there, under its lock, whole or not at all:
-    ``write(staging)`` fills a fresh folder beside it, which is then renamed to ``path``."""
+def _stored_once(path: Path, write: Callable[[Path], None], load: Callable[[Path], T]) -> T:
+    """``load(path)``, after making the folder at ``path`` under its lock, whole or not at
+    all, unless it is there and verifies: ``write(staging)`` fills a fresh folder beside it,
+    which is then renamed to ``path``. A damaged folder is named in a warning and rebuilt."""
     with FileLock(f"{path}.lock"):
         if (path / "meta.json").exists():
-            return
+            try:
+                return load(path)
+            except CacheDamaged as damage:
+                warnings.warn(f"{damage}; it is rebuilt", HarnessWarning, stacklevel=3)
         staging = Path(tempfile.mkdtemp(prefix=f"{path.name}.", dir=path.parent))
         try:
             write(staging)
@@ -140,6 +169,7 @@ def _stored_once(path: Path, write: Callable[[Path], None]) -> None:
             raise
         shutil.rmtree(path, ignore_errors=True)
         staging.rename(path)
+        return load(path)
 
 
 def _write(data: api.VectorizedData, staging: Path) -> None:
@@ -162,5 +192,36 @@ def _write(data: api.VectorizedData, staging: Path) -> None:
         "vocabulary": data.vocabulary,
         "rows_without_tokens": data.rows_without_tokens,
     }
-    np.savez(staging / "splits.npz", **arrays)
-    (staging / "meta.json").write_text(json.dumps(meta))
+    np.savez(staging / SPLITS_FILE, **arrays)
+    _write_meta(staging, meta, SPLITS_FILE)
+
+
+def _write_meta(folder: Path, meta: dict[str, Any], content: str) -> None:
+    """``meta.json`` of ``folder``: ``meta`` with the checksum of the file ``content`` and its
+    own."""
+    meta = {**meta, "content_sha256": _checksum((folder / content).read_bytes())}
+    meta["sha256"] = _checksum(json.dumps(meta, sort_keys=True).encode())
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _verified(path: Path, content: str) -> tuple[dict[str, Any], bytes]:
+    """The description and the bytes of the file ``content`` of the folder at ``path``, both
+    checked against their checksums; raises :class:`CacheDamaged`."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        if meta.pop("sha256", None) != _checksum(json.dumps(meta, sort_keys=True).encode()):
+            raise ValueError("meta.json does not match its checksum")
+        stored = (path / content).read_bytes()
+        if meta.pop("content_sha256") != _checksum(stored):
+            raise ValueError(f"{content} does not match the checksum in meta.json")
+        return meta, stored
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise _damaged(path, error) from None
+
+
+def _damaged(path: Path, error: BaseException) -> CacheDamaged:
+    return CacheDamaged(f"cache entry {path} is damaged ({type(error).__name__}: {error})")
+
+
+def _checksum(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()

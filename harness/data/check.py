@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from harness.api import OOV_TOKEN_ID, SourceOptions, TextDataset
+from harness.api import OOV_TOKEN_ID, TextDataset
+from harness.config import DataConfig
 from harness.data.loading import load_dataset
 from harness.data.text import normalize
-from harness.data.vectorize import fit_vectorizer
+from harness.data.vectorize import fit_vectorizer, source_options, training_rows
 from harness.plugin.manager import Registry
 
 PERCENTILES = (50, 90, 99, 100)
@@ -69,24 +70,19 @@ class DataSummary:
         )
 
 
-def check(
-    source: str,
-    registry: Registry,
-    options: SourceOptions | None = None,
-    vocabulary_size: int = 20_000,
-) -> DataSummary:
-    """Load ``source`` through ``registry``'s kinds and validate it (raises
-    :class:`DataError`), then measure it."""
-    dataset = load_dataset(
-        source, registry, options
-    )  # before TensorFlow starts: bad data fails fast
+def check(config: DataConfig, registry: Registry) -> DataSummary:
+    """Load and validate ``config.source`` through ``registry``'s kinds with every check of
+    ``harness run``, the split of its training rows included (raises :class:`DataError`),
+    then measure it."""
+    dataset = load_dataset(config.source, registry, source_options(config))  # before TF starts
+    texts = {
+        split: [normalize(text) if config.normalize else text for text in rows.texts]
+        for split, rows in (("train", dataset.train), ("test", dataset.test))
+    }
+    training_rows(config, dataset, texts["train"])
     import tensorflow as tf
 
-    texts = {
-        split: [normalize(text) for text in getattr(dataset, split).texts]
-        for split in ("train", "test")
-    }
-    vectorizer = fit_vectorizer(texts["train"], vocabulary_size)
+    vectorizer = fit_vectorizer(texts["train"], config.vocabulary_size)
     vectorized = {split: vectorizer(tf.constant(values)) for split, values in texts.items()}
     test_tokens = vectorized["test"].flat_values.numpy()
     training_texts = set(texts["train"])

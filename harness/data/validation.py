@@ -5,7 +5,8 @@ row number); these checks cover what makes a data set unusable whatever its
 source: fewer than two classes, duplicate class names, labels that name no class or
 do not pair up with the texts, a class with no training
 rows (a test class the model never saw), a test split that is the training
-split, and, once the validation split is carved out, an empty training split.
+split, and, once the validation split is carved out (and ``--max-train`` drew its subset),
+a training split without rows of every class.
 """
 
 from __future__ import annotations
@@ -87,6 +88,21 @@ def check_training_split(
                 f"{where}: class {name!r} has no training rows left after the validation "
                 "split took its rows; give it more distinct rows or lower --validation-size"
             )
+
+
+def check_subset(
+    where: str, class_names: list[str], train_labels: np.ndarray, max_train: int
+) -> None:
+    """After ``--max-train`` drew its subset: rows of every class must remain to train on."""
+    counts = np.bincount(train_labels, minlength=len(class_names))
+    missing = [name for name, count in zip(class_names, counts, strict=True) if count == 0]
+    if missing:
+        listed = ", ".join(map(repr, missing[:3])) + (" and more" if len(missing) > 3 else "")
+        raise DataError(
+            f"{where}: --max-train {max_train} leaves class{'es' if len(missing) > 1 else ''} "
+            f"{listed} without training rows; every class needs at least one (raise "
+            f"--max-train to at least {len(class_names)}, more where classes are uneven)"
+        )
 
 
 def _test_is_within_train(dataset: TextDataset) -> bool:

@@ -26,7 +26,7 @@ from harness.data.cache import cached
 from harness.data.loading import load_dataset, source_fingerprint
 from harness.data.splits import split_off, stratified_sample
 from harness.data.text import normalize
-from harness.data.validation import check_training_split
+from harness.data.validation import check_subset, check_training_split
 from harness.plugin.manager import Registry
 
 
@@ -79,11 +79,7 @@ def vectorize(
     if config.normalize:
         texts = {split: [normalize(text) for text in values] for split, values in texts.items()}
     labels = dataset.train.labels
-    _, same_text = np.unique(texts["train"], return_inverse=True)
-    kept, validation = split_off(labels, config.validation_size, config.split_seed, same_text)
-    check_training_split(dataset.source, dataset.class_names, labels[kept], len(validation))
-    if config.max_train is not None and config.max_train < len(kept):
-        kept = kept[stratified_sample(labels[kept], config.max_train, config.split_seed)]
+    kept, validation = training_rows(config, dataset, texts["train"])
     split_texts = {
         "train": [texts["train"][i] for i in kept],
         "validation": [texts["train"][i] for i in validation],
@@ -121,6 +117,23 @@ def vectorize(
         rows_without_tokens=rows_without_tokens,
         cache_path=cache_path,
     )
+
+
+def training_rows(
+    config: DataConfig, dataset: TextDataset, texts: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, validation): the rows of ``dataset``'s training split that train (a
+    ``--max-train`` subset of them) and those held out for validation, rows of the same
+    text (``texts``, as the model reads them) on one side. Raises :class:`DataError` when
+    the training split is left without rows of every class."""
+    labels = dataset.train.labels
+    _, same_text = np.unique(texts, return_inverse=True)
+    kept, validation = split_off(labels, config.validation_size, config.split_seed, same_text)
+    check_training_split(dataset.source, dataset.class_names, labels[kept], len(validation))
+    if config.max_train is not None and config.max_train < len(kept):
+        kept = kept[stratified_sample(labels[kept], config.max_train, config.split_seed)]
+        check_subset(dataset.source, dataset.class_names, labels[kept], config.max_train)
+    return kept, validation
 
 
 def _never_empty(token_ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

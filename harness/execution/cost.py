@@ -60,6 +60,7 @@ SECONDS_PER_PADDED_TOKEN_PER_WIDTH = 9.6e-8
 ONE_THREAD_SLOWDOWN = 1.8
 
 LONG_RUN_SECONDS = 3600  # beyond this, the estimate says what would shorten the run
+MIN_ADVISED_TRAIN_ROWS = 100  # fewer training rows than this are no advice worth giving
 HISTORY = "history"
 A_PRIORI = "a priori"
 
@@ -292,7 +293,7 @@ def long_run_advice(
     if executor == "local":
         ways.append("a Ray cluster (--executor ray, see docs/cluster.md)")
     rows_in_an_hour = _two_digits(train_rows * LONG_RUN_SECONDS / wall)
-    if rows_in_an_hour < train_rows:
+    if MIN_ADVISED_TRAIN_ROWS <= rows_in_an_hour < train_rows:
         ways.append(f"fewer training rows (--max-train {rows_in_an_hour} takes about an hour)")
     return f"that is long; to shorten it: {'; '.join(ways)}"
 

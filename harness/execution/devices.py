@@ -75,13 +75,25 @@ def resolve_jobs(
 
     It depends on the machine only, not on the cells, so that a cell's configuration
     (``parallel_cells`` is part of it) is the same whichever subset of a matrix runs.
+    A number of cells on CPUs beyond one a core, or one a :data:`MEMORY_PER_CELL_GIB`, is
+    refused (:class:`HarnessError`): side by side they would only slow each other and
+    measure throughputs that mean nothing, or run out of memory.
     """
-    if config.parallel_cells is not None:
-        return config.parallel_cells
     kind, _, index = config.device.partition(":")
+    on_gpus = kind == "gpu" or (kind == "auto" and gpus > 0)
+    most = max(1, min(cores, int(memory_gib // MEMORY_PER_CELL_GIB)))
+    if config.parallel_cells is not None:
+        if config.parallel_cells > most and not on_gpus:
+            raise HarnessError(
+                f"--jobs {config.parallel_cells}: this machine has {cores} cores and "
+                f"{memory_gib:g} GiB of memory, room for at most {most} cells at a time (one a "
+                f"core, {MEMORY_PER_CELL_GIB} GiB each); use --jobs {most} or less, or leave "
+                "it auto"
+            )
+        return config.parallel_cells
     if in_process or index:
         return 1
-    if kind == "gpu" or (kind == "auto" and gpus):
+    if on_gpus:
         return max(1, gpus)
     by_cores = cores // (config.threads or 1)
     return max(1, min(by_cores, int(memory_gib // MEMORY_PER_CELL_GIB)))

@@ -55,7 +55,7 @@ def git_commit(directory: Path | None = None, ignoring: Path | None = None) -> s
         if ignoring is not None and ignoring.resolve().is_relative_to(top):
             pathspec.append(f":(top,exclude){ignoring.resolve().relative_to(top).as_posix()}")
         dirty = _git(directory, "status", "--porcelain", "--untracked-files=no", "--", *pathspec)
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, RuntimeError, subprocess.SubprocessError):  # RuntimeError: a link loop
         return None
     return commit + ("+dirty" if dirty else "")
 

@@ -11,33 +11,90 @@ from pathlib import Path
 from harness.config import DeviceConfig
 from harness.errors import HarnessError
 from harness.execution import environment
+from harness.execution.claims import CLAIMS_SUFFIX
 from harness.results.log import RESULTS_FILE
 
-# Files a run writes into its output directory besides its results, and the results' lock.
+# Files a run writes into its output directory: its results, their lock and the cells'
+# claims (harness/execution/claims.py), and the leaderboard.
 OUTPUT_FILES = (
-    RESULTS_FILE, f"{RESULTS_FILE}.lock", "leaderboard.md", "leaderboard.png", "leaderboard.html"
+    RESULTS_FILE, f"{RESULTS_FILE}.lock", f"{RESULTS_FILE}{CLAIMS_SUFFIX}", "leaderboard.md",
+    "leaderboard.png", "leaderboard.html",
 )  # fmt: skip
 
 
 def check_output_directory(out_dir: Path) -> None:
-    """Create ``out_dir``, write and remove a probe file there, and open for appending each
-    file a run writes that already exists; nothing already there is changed."""
+    """Check by writing that a run can write ``out_dir`` and each file it writes there
+    (through its final path: a link that loops or leads nowhere is refused); nothing already
+    there is changed, and a directory the check had to create is removed again, so that a
+    run refused later leaves none behind. Raises :class:`HarnessError` naming ``--out``."""
+    check_writable_directory(out_dir, "--out")
+    for name in OUTPUT_FILES:
+        path = out_dir / name
+        if path.is_symlink():
+            try:
+                path.resolve(strict=True)
+            except FileNotFoundError:
+                raise HarnessError(
+                    f"--out {out_dir}: {name} is a link to {os.readlink(path)}, which does "
+                    "not exist; remove the link or create what it names"
+                ) from None
+            except (RuntimeError, OSError):  # a loop: RuntimeError until Python 3.13
+                raise HarnessError(
+                    f"--out {out_dir}: {name} is a link that loops ({name} -> "
+                    f"{os.readlink(path)}); remove it"
+                ) from None
+        if path.exists():
+            try:
+                with path.open("ab"):
+                    pass
+            except OSError as error:
+                raise HarnessError(
+                    f"--out {out_dir}: cannot write {name} ({_why(error)})"
+                ) from None
+
+
+def check_writable_directory(directory: Path, option: str) -> None:
+    """Create ``directory`` (and what it lacks above it), write and remove a probe file
+    there, then remove the directories it created. Raises :class:`HarnessError` naming
+    ``option`` and ``directory``."""
+    created = [parent for parent in (directory, *directory.parents) if not parent.exists()]
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise HarnessError(
-            f"--out {out_dir}: cannot create the directory ({_why(error)})"
+            f"{option} {directory}: cannot create the directory ({_why(error)})"
         ) from None
-    probe = out_dir / f".rnn-harness-probe-{os.getpid()}"
+    probe = directory / f".rnn-harness-probe-{os.getpid()}"
     try:
         probe.write_bytes(b"")
         probe.unlink()
-        for name in OUTPUT_FILES:
-            if (out_dir / name).exists():
-                with (out_dir / name).open("ab"):
-                    pass
     except OSError as error:
-        raise HarnessError(f"--out {out_dir}: cannot write there ({_why(error)})") from None
+        raise HarnessError(f"{option} {directory}: cannot write there ({_why(error)})") from None
+    finally:
+        for made in created:  # deepest first
+            try:
+                made.rmdir()
+            except OSError:  # another process put something there meanwhile: keep it
+                break
+
+
+BYTES_PER_PARAMETER = 20  # float32 weights, Adam's two moments, the average, the gradient
+
+
+def check_embedding_memory(
+    embedding_dim: int, *, vocabulary: int, cells_at_a_time: int, memory_gib: float
+) -> None:
+    """Refuse ``--embedding-dim`` when the embedding of ``vocabulary`` tokens alone, for
+    each of ``cells_at_a_time`` cells, would not fit in ``memory_gib``."""
+    per_cell = vocabulary * embedding_dim * BYTES_PER_PARAMETER / 2**30
+    if per_cell * cells_at_a_time > memory_gib:
+        raise HarnessError(
+            f"--embedding-dim {embedding_dim}: an embedding of {vocabulary:,} tokens needs "
+            f"{per_cell:,.1f} GiB a cell (weights, Adam's moments, their average, the "
+            f"gradient), and this machine's {memory_gib:g} GiB cannot hold it for "
+            f"{cells_at_a_time} cell{'s' if cells_at_a_time > 1 else ''} at a time; lower "
+            "--embedding-dim or --vocabulary-size"
+        )
 
 
 def check_device(device: DeviceConfig) -> None:

@@ -8,6 +8,9 @@ the same command again re-runs only the cells without a finished row.
 from __future__ import annotations
 
 import dataclasses
+import json
+import shlex
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -28,10 +31,12 @@ from harness.config import (
     TrainingConfig,
     parse_overrides,
 )
+from harness.data.cache import default_cache_dir
 from harness.data.embeddings import coverage_line, with_embeddings
 from harness.data.vectorize import prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
+from harness.execution.claims import CellClaims
 from harness.execution.cost import (
     RunEstimate,
     estimate_line,
@@ -40,8 +45,13 @@ from harness.execution.cost import (
     longest_first,
     remaining_seconds,
 )
-from harness.execution.executor import open_executor
-from harness.execution.preflight import check_output_directory, gpus_visible
+from harness.execution.executor import Executor, open_executor
+from harness.execution.preflight import (
+    check_embedding_memory,
+    check_output_directory,
+    check_writable_directory,
+    gpus_visible,
+)
 from harness.execution.worker import CellOutcome
 from harness.hashing import COMPARISON_KEY_LENGTH, digest
 from harness.plugin.manager import PluginSource, Registry, load_registry
@@ -70,8 +80,6 @@ def select(options: RunOptions, registry: Registry) -> Selection:
         if name not in registry.architectures:
             raise UnknownNameError("architecture in --set", name, registry.architectures)
         registry.architecture(name).item.resolve(values)
-    if options.seeds < 1:
-        raise HarnessError("--seeds must be at least 1")
     params = {
         name: registry.architecture(name).item.resolve(overrides.get(name, {}))
         for name in architectures
@@ -170,6 +178,10 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
         say(f"warning: {plugin.describe()} failed to load and is left out: {plugin.error}")
     selection = select(options, registry)
     check_output_directory(options.out_dir)
+    check_writable_directory(
+        options.cache_dir or default_cache_dir(),
+        "--cache-dir" if options.cache_dir else "--cache-dir (the default)",
+    )
     results_path = options.out_dir / RESULTS_FILE
     rows = read_rows(results_path)  # refuses a file of a newer schema before anything trains
     executor = open_executor(options.executor, options.device, options.timeout, options.in_process)
@@ -180,35 +192,62 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
         training = dataclasses.replace(options.training, embedding_dim=data.embeddings.dimension)
         options = dataclasses.replace(options, training=training)
     machine = executor.machine()
+    check_embedding_memory(
+        options.training.embedding_dim,
+        vocabulary=len(data.vocabulary),
+        cells_at_a_time=executor.cells_at_a_time(),
+        memory_gib=environment.host()["memory_gb"],
+    )
     cells = plan_cells(options, selection, registry, data, machine, executor.device())
     done = set() if options.force else finished_configs(rows)
-    todo = [cell for cell in cells if cell.config_hash() not in done]
-    say(
-        f"{len(cells)} cells ({len(cells) - len(todo)} already finished, {len(todo)} to run); "
-        f"data: {data.config.source} ({len(data.train)} train / {len(data.validation)} "
-        f"validation / {len(data.test)} test rows); results: {results_path}"
-    )
-    for note in data.notes:
-        say(f"note: {note}")
-    if data.embeddings is not None and options.embeddings is not None:
-        say(coverage_line(data.embeddings.description, options.embeddings.trainable))
-    todo, estimate = longest_first(
-        todo,
-        estimate_run(
+    with CellClaims(results_path) as claims:
+        unfinished = [cell for cell in cells if cell.config_hash() not in done]
+        todo = [cell for cell in unfinished if claims.claim(cell.config_hash())]
+        if not options.force:  # a run that ended before the claims finished some of them
+            done = finished_configs(read_rows(results_path))
+            todo = [cell for cell in todo if cell.config_hash() not in done]
+        elsewhere = len(unfinished) - len(todo)
+        say(
+            f"{len(cells)} cells ({len(cells) - len(unfinished)} already finished, {len(todo)} to "
+            f"run{f', {elsewhere} left to another run writing to --out' if elsewhere else ''}); "
+            f"data: {data.config.source} ({len(data.train)} train / {len(data.validation)} "
+            f"validation / {len(data.test)} test rows); results: {results_path}"
+        )
+        for note in data.notes:
+            say(f"note: {note}")
+        if data.embeddings is not None and options.embeddings is not None:
+            say(coverage_line(data.embeddings.description, options.embeddings.trainable))
+        todo, estimate = longest_first(
             todo,
-            data,
-            rows,
-            {name: registry.padding_strategy(name).item for name in selection.paddings},
-            machine,
-            executor.cells_at_a_time(),
-        ),
-    )
-    if todo:
-        say_estimate(estimate, options, executor.device(), len(data.train), say)
+            estimate_run(
+                todo,
+                data,
+                rows,
+                {name: registry.padding_strategy(name).item for name in selection.paddings},
+                machine,
+                executor.cells_at_a_time(),
+            ),
+        )
+        if todo:
+            say_estimate(estimate, options, executor.device(), len(data.train), say)
+        return run_cells(options, executor, data, todo, estimate, results_path, say)
+
+
+def run_cells(
+    options: RunOptions,
+    executor: Executor,
+    data: VectorizedData,
+    todo: list[CellSpec],
+    estimate: RunEstimate,
+    results_path: Path,
+    say: Say,
+) -> list[ResultRow]:
+    """Run ``todo`` (in order) on ``executor``, append each row to ``results_path`` as its
+    cell ends and say where the run stands; return the rows written."""
     expected = {
         cell.config_hash(): cost.seconds for cell, cost in zip(todo, estimate.costs, strict=True)
     }
-    run_started = utc_now()
+    run_started = utc_now("microseconds")  # tells apart runs started in the same second
     clock_started = time.perf_counter()
     written: list[ResultRow] = []
     # a live bar on a terminal; in logs (or with --quiet) the one line per cell says where we are
@@ -229,7 +268,7 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
             row = result_row(
                 cell, outcome, options.command, run_started, results_path, expected_then
             )
-            append_row(results_path, row)
+            append_or_keep(results_path, row)
             written.append(row)
             progress.update()
             elapsed = time.perf_counter() - clock_started
@@ -244,6 +283,38 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
                     + _summary(cell, outcome)
                 )
     return written
+
+
+def append_or_keep(results_path: Path, row: ResultRow) -> None:
+    """Append ``row`` to the results file; when that fails after all (the disk filled, the
+    file was replaced), keep the row in a file of its own beside it, or else in the
+    temporary directory, and stop the run with one line naming both: a trained row is never
+    lost."""
+    try:
+        append_row(results_path, row)
+        return
+    except OSError as error:
+        failure = f"{error.strerror or error}"
+    line = json.dumps(row, sort_keys=True, default=str) + "\n"
+    for directory in (results_path.parent, Path(tempfile.gettempdir())):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "w", dir=directory, prefix="results.unsaved-", suffix=".jsonl", delete=False
+            ) as kept:
+                kept.write(line)
+        except OSError:
+            continue
+        raise HarnessError(
+            f"cannot append to {results_path} ({failure}); the run stops, and its row is kept "
+            f"in {kept.name}: once the results file can be written, append it there "
+            f"(cat {shlex.quote(kept.name)} >> {shlex.quote(str(results_path))}) and run the "
+            "same command to resume"
+        )
+    raise HarnessError(
+        f"cannot append to {results_path} ({failure}), nor keep its row elsewhere; the row: "
+        + line.strip()
+    )
 
 
 def say_estimate(
@@ -334,5 +405,5 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def utc_now(timespec: str = "seconds") -> str:
+    return datetime.now(timezone.utc).isoformat(timespec=timespec)

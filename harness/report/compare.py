@@ -14,15 +14,21 @@ Holm's method over the cells compared, so that a run of many unchanged cells doe
 not cry regression by chance. Cells that cannot be paired (rows without predictions,
 or different test rows) fall back to Welch's t-test over the seeds' accuracies and
 are marked unpaired; with fewer than 2 seeds a side they are listed, not judged.
+
+It fails closed: a cell whose seed the baseline has done and the candidate has not
+(failed, timed out, crashed, diverged, or not run at all) is a regression like a worse
+cell, named in its own table (``allow_missing`` lists cells not run without counting
+them). A file may hold rows of several comparisons: each *data set* (the source's content
+fingerprint, which decides the test rows) is compared on its own, its board being the
+newest comparison on it; what a board leaves out is said.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,26 +36,44 @@ import numpy as np
 from scipy import stats
 from tabulate import tabulate
 
-from harness.errors import HarnessError
-from harness.report.leaderboard import done_by_cell, reported_rows
+from harness.errors import HarnessError, shortened
+from harness.report.leaderboard import done_by_cell
 from harness.report.markdown import escape
 from harness.report.statistics import ALPHA, CONFIDENCE, bootstrap, holm
-from harness.results.log import RESULTS_FILE, read_rows
+from harness.results.log import RESULTS_FILE, latest_by_config, parse_rows, read_rows
 from harness.results.predictions import CellCorrectness, cell_correctness
-from harness.results.schema import ResultRow, measurements_of, test_accuracy_of
+from harness.results.schema import ResultRow, Status, measurements_of, test_accuracy_of
 
 Cell = tuple[str, str]  # (architecture, padding)
 BETTER, WORSE, WITHIN_NOISE = "better", "worse", "within noise"
+MISSING = "missing"
 SETTINGS = ("training", "embeddings", "data", "device", "versions", "git_commit", "host")
 LEFT_OUT_OF_SETTINGS = {"data.rows_without_tokens", "host.hostname", "host.platform"}
 
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a comparison: where it came from and the rows of its board."""
+    """One side of a comparison: where it came from and the rows of its board (the latest row
+    of each cell of one comparison), and how many rows of older comparisons on the same data
+    set it leaves out."""
 
     label: str
     rows: list[ResultRow]
+    left_out: int = 0
+    left_out_comparisons: int = 0
+
+
+@dataclass(frozen=True)
+class FailedCell:
+    """A cell the baseline has done and the candidate has not: for each such seed, the
+    candidate's status (and why) or ``missing``."""
+
+    cell: Cell
+    seeds: dict[int, str]
+
+    @property
+    def only_missing(self) -> bool:
+        return set(self.seeds.values()) == {MISSING}
 
 
 @dataclass(frozen=True)
@@ -72,14 +96,60 @@ class Comparison:
     cells: list[CellComparison]
     only_in: tuple[list[Cell], list[Cell]]
     differing_settings: list[tuple[str, str, str]]
+    failed: list[FailedCell] = field(default_factory=list)
+    allow_missing: bool = False
 
     @property
     def regressions(self) -> list[CellComparison]:
         return [cell for cell in self.cells if cell.verdict == WORSE]
 
+    @property
+    def failures(self) -> list[FailedCell]:
+        """The failed cells that count: all, or with ``allow_missing`` those not only missing."""
+        return [c for c in self.failed if not (self.allow_missing and c.only_missing)]
+
+    @property
+    def fails(self) -> bool:
+        """Whether the candidate is worse: a cell worse beyond noise, or failed or missing."""
+        return bool(self.regressions or self.failures)
+
+
+def load_data_sets(spec: str) -> dict[str, Side]:
+    """Each data set's board in the results that ``spec`` names (a results file, an --out
+    directory, or ``REV:PATH`` in git), by the data set's content fingerprint."""
+    by_data: dict[str, list[list[ResultRow]]] = {}  # comparisons on each data set, oldest first
+    for board in _comparisons(_read_spec(spec)):
+        by_data.setdefault(_data_set(board[-1]), []).append(board)
+    return {
+        data: Side(spec, boards[-1], sum(map(len, boards[:-1])), len(boards) - 1)
+        for data, boards in by_data.items()
+    }
+
 
 def load_side(spec: str) -> Side:
-    """The board of a results file, an ``--out`` directory, or ``REV:PATH`` in git."""
+    """The board ``harness report`` would draw from the results ``spec`` names: the newest
+    comparison's."""
+    *older, newest = _comparisons(_read_spec(spec))
+    same_data = [board for board in older if _data_set(board[-1]) == _data_set(newest[-1])]
+    return Side(spec, newest, sum(map(len, same_data)), len(same_data))
+
+
+def compare_results(baseline: str, candidate: str, allow_missing: bool = False) -> list[Comparison]:
+    """The candidate's results against the baseline's, one comparison per data set: both
+    boards of each data set, or one board and an empty side where a file lacks it. When
+    each file holds one data set, their boards are compared whatever the data."""
+    sides_a, sides_b = load_data_sets(baseline), load_data_sets(candidate)
+    if len(sides_a) == len(sides_b) == 1:
+        pairs = [(next(iter(sides_a.values())), next(iter(sides_b.values())))]
+    else:
+        pairs = [
+            (sides_a.get(data, Side(baseline, [])), sides_b.get(data, Side(candidate, [])))
+            for data in [*sides_a, *(data for data in sides_b if data not in sides_a)]
+        ]
+    return [compare(a, b, allow_missing=allow_missing) for a, b in pairs]
+
+
+def _read_spec(spec: str) -> list[ResultRow]:
     path = Path(spec)
     if path.is_dir():
         path = path / RESULTS_FILE
@@ -93,21 +163,41 @@ def load_side(spec: str) -> Side:
         )
     if not rows:
         raise HarnessError(f"{spec}: holds no result rows")
-    return Side(spec, reported_rows(rows))
+    return rows
 
 
 def _rows_at_revision(spec: str) -> list[ResultRow]:
-    shown = subprocess.run(["git", "show", spec], capture_output=True, text=True, check=False)
+    """The rows of ``REV:PATH``; a spec that git could take for an option is refused, and
+    ``--end-of-options`` keeps git from reading one as such all the same."""
+    if spec.startswith("-"):
+        raise HarnessError(f"{spec}: not a results file, directory or git REV:PATH")
+    shown = subprocess.run(
+        ["git", "show", "--end-of-options", spec], capture_output=True, check=False
+    )
     if shown.returncode != 0:
-        reason = (shown.stderr.strip().splitlines() or ["git show failed"])[0]
+        reason = (shown.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[0]
         raise HarnessError(f"{spec}: not a results file, directory or git REV:PATH ({reason})")
-    with tempfile.TemporaryDirectory(prefix="rnn-harness-compare-") as scratch:
-        path = Path(scratch, RESULTS_FILE)
-        path.write_text(shown.stdout, encoding="utf-8")
-        return read_rows(path)
+    return parse_rows(shown.stdout, spec)
 
 
-def compare(baseline: Side, candidate: Side, seed: int = 0) -> Comparison:
+def _comparisons(rows: list[ResultRow]) -> list[list[ResultRow]]:
+    """The latest row of each cell in ``rows``, by comparison; the comparisons in the order
+    of their newest rows, so that the last is the one a board reports."""
+    newest = {row["comparison"]: position for position, row in enumerate(rows)}
+    groups: dict[str, list[ResultRow]] = {}
+    for row in latest_by_config(rows).values():
+        groups.setdefault(row["comparison"], []).append(row)
+    return sorted(groups.values(), key=lambda group: newest[group[0]["comparison"]])
+
+
+def _data_set(row: ResultRow) -> str:
+    """What decides a row's test rows: its data source's content fingerprint."""
+    return str(row["data"].get("fingerprint", "unknown"))
+
+
+def compare(
+    baseline: Side, candidate: Side, seed: int = 0, allow_missing: bool = False
+) -> Comparison:
     """Every cell of both boards, the candidate against the baseline."""
     cells_a, cells_b = done_by_cell(baseline.rows), done_by_cell(candidate.rows)
     shared = [cell for cell in cells_a if cell in cells_b]
@@ -148,7 +238,33 @@ def compare(baseline: Side, candidate: Side, seed: int = 0) -> Comparison:
             )
         )  # fmt: skip
     only = ([c for c in cells_a if c not in cells_b], [c for c in cells_b if c not in cells_a])
-    return Comparison(baseline, candidate, results, only, differing_settings(baseline, candidate))
+    return Comparison(
+        baseline,
+        candidate,
+        results,
+        only,
+        differing_settings(baseline, candidate),
+        failed_cells(cells_a, candidate.rows),
+        allow_missing,
+    )
+
+
+def failed_cells(done: dict[Cell, list[ResultRow]], candidate: list[ResultRow]) -> list[FailedCell]:
+    """The cells of ``done`` (the baseline's done rows, by cell) with a seed that the
+    ``candidate``'s board does not have done."""
+    status: dict[tuple[str, str, int], str] = {}
+    for row in candidate:
+        why = f" ({shortened(row['reason'], 80)})" if row["reason"] else ""
+        status[(row["architecture"], row["padding"], row["seed"])] = (
+            Status.DONE if row["status"] == Status.DONE else f"{row['status']}{why}"
+        )
+    failed = []
+    for cell, rows in done.items():
+        seeds = {row["seed"]: status.get((*cell, row["seed"]), MISSING) for row in rows}
+        seeds = {seed: what for seed, what in seeds.items() if what != Status.DONE}
+        if seeds:
+            failed.append(FailedCell(cell, seeds))
+    return failed
 
 
 def _correctness(rows: list[ResultRow]) -> CellCorrectness | None:
@@ -207,6 +323,8 @@ def _paired_statistics(
 
 def differing_settings(baseline: Side, candidate: Side) -> list[tuple[str, str, str]]:
     """(setting, baseline's value, candidate's value) for each setting that differs."""
+    if not (baseline.rows and candidate.rows):
+        return []
     both = {(row["architecture"], row["padding"]) for row in baseline.rows} & {
         (row["architecture"], row["padding"]) for row in candidate.rows
     }
@@ -243,16 +361,80 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
     return {prefix: value if isinstance(value, str) else json.dumps(value, sort_keys=True)}
 
 
-def render(comparison: Comparison) -> str:
-    """The comparison as markdown: the differing settings, the table, what was left out."""
-    a, b = comparison.baseline.label, comparison.candidate.label
+def render(comparisons: list[Comparison]) -> str:
+    """The comparisons as markdown: for each data set the differing settings, the table,
+    the failed cells, what was left out; then the verdict over all of them."""
+    first = comparisons[0]
+    a, b = first.baseline.label, first.candidate.label
     parts = [
         "# harness compare",
         "",
         f"- **Baseline (A):** {escape(a, code=True)}",
         f"- **Candidate (B):** {escape(b, code=True)}",
     ]
-    parts += ["", "## Settings that differ", ""]
+    several = len(comparisons) > 1
+    for comparison in comparisons:
+        if several:
+            parts += ["", f"## Data set {_data_set_name(comparison)}"]
+        parts += _render_one(comparison, "###" if several else "##")
+    worse = [c.cell for comparison in comparisons for c in comparison.regressions]
+    failed = [c.cell for comparison in comparisons for c in comparison.failures]
+    parts.append("")
+    if worse:
+        parts.append(f"**{len(worse)} cell(s) worse beyond noise:** {_names(worse)}")
+    if failed:
+        parts.append(
+            f"**{len(failed)} cell(s) failed or missing in B where A has them done:** "
+            + _names(failed)
+        )
+    if not (worse or failed):
+        parts.append("No cell is worse beyond noise. None failed or is missing in B.")
+    return "\n".join(parts) + "\n"
+
+
+def _render_one(comparison: Comparison, heading: str) -> list[str]:
+    """One data set's part of :func:`render`, its sections at level ``heading``."""
+    parts: list[str] = []
+    for name, side in (("A", comparison.baseline), ("B", comparison.candidate)):
+        if side.left_out:
+            parts += [
+                "",
+                f"{name} leaves out {side.left_out} rows of {side.left_out_comparisons} older "
+                f"comparison{'s' if side.left_out_comparisons > 1 else ''} on the same data "
+                "set: a board holds the cells of its newest comparison.",
+            ]
+    if not comparison.candidate.rows:
+        parts += ["", "Only in A: this data set."]
+    elif not comparison.baseline.rows:
+        names = ", ".join(f"{arch} / {padding}" for arch, padding in comparison.only_in[1])
+        parts += ["", f"Only in B: this data set ({escape(names) or 'no cell done'})."]
+    else:
+        parts += _settings_and_cells(comparison, heading)
+    if comparison.failed:
+        parts += [
+            "",
+            f"{heading} Failed or missing in B",
+            "",
+            _failed_table(comparison.failed),
+            "",
+            "Each of these cells has the seeds listed done in A and not in B: failed (its "
+            "status and reason) or missing (no row of it). Each counts as a regression"
+            + (
+                "; cells only missing are not counted (--allow-missing)."
+                if comparison.allow_missing
+                else "."
+            ),
+        ]
+    only_b = comparison.only_in[1]
+    if only_b and comparison.baseline.rows:
+        names = ", ".join(f"{arch} / {padding}" for arch, padding in only_b)
+        parts += ["", f"Only in {escape(comparison.candidate.label, code=True)}: {escape(names)}."]
+    return parts
+
+
+def _settings_and_cells(comparison: Comparison, heading: str) -> list[str]:
+    """The settings that differ and the table of the cells of both boards."""
+    parts = ["", f"{heading} Settings that differ", ""]
     if comparison.differing_settings:
         parts.append(
             tabulate(
@@ -264,7 +446,7 @@ def render(comparison: Comparison) -> str:
         )
     else:
         parts.append("None.")
-    parts += ["", "## Cells", "", _cell_table(comparison.cells), ""]
+    parts += ["", f"{heading} Cells", "", _cell_table(comparison.cells), ""]
     tested = sum(cell.p_value is not None for cell in comparison.cells)
     parts.append(
         "B - A: the candidate's mean test accuracy minus the baseline's, in points, with its "
@@ -276,19 +458,31 @@ def render(comparison: Comparison) -> str:
         "within noise). Cells marked unpaired fall back to Welch's t-test over the seeds' "
         "accuracies, which leaves out the test rows' noise. See `harness/report/statistics.py`."
     )
-    for side, cells in zip((a, b), comparison.only_in, strict=True):
-        if cells:
-            names = ", ".join(f"{arch} / {padding}" for arch, padding in cells)
-            parts += ["", f"Only in {escape(side, code=True)}: {escape(names)}."]
-    worse = comparison.regressions
-    parts += [
-        "",
-        f"**{len(worse)} cell(s) worse beyond noise:** "
-        + escape(", ".join(f"{arch} / {padding}" for arch, padding in (c.cell for c in worse)))
-        if worse
-        else "No cell is worse beyond noise.",
-    ]
-    return "\n".join(parts) + "\n"
+    return parts
+
+
+def _data_set_name(comparison: Comparison) -> str:
+    row = (comparison.baseline.rows or comparison.candidate.rows)[-1]
+    fingerprint = escape(_data_set(row)[:19])
+    return f"{escape(row['data'].get('source', '?'), code=True)} ({fingerprint}…)"
+
+
+def _names(cells: list[Cell]) -> str:
+    return escape(", ".join(f"{arch} / {padding}" for arch, padding in cells))
+
+
+def _failed_table(failed: list[FailedCell]) -> str:
+    table = []
+    for cell in failed:
+        by_what: dict[str, list[int]] = {}
+        for seed, what in sorted(cell.seeds.items()):
+            by_what.setdefault(what, []).append(seed)
+        for what, seeds in by_what.items():
+            table.append([*map(escape, cell.cell), ", ".join(map(str, seeds)), escape(what)])
+    return tabulate(
+        table, ["architecture", "padding", "seeds", "in B"], tablefmt="github",
+        disable_numparse=True,
+    )  # fmt: skip
 
 
 def _cell_table(cells: list[CellComparison]) -> str:

@@ -17,8 +17,10 @@ leader of a rank group shares that rank, marked ``=``.
 from __future__ import annotations
 
 import math
+import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +41,7 @@ from harness.report.statistics import (
     seeds_to_separate,
     shared_ranks,
 )
-from harness.results.log import latest_by_config
+from harness.results.log import ResultsWarning, latest_by_config
 from harness.results.predictions import cell_correctness
 from harness.results.schema import ResultRow, Status, measurements_of, scored_on_test
 
@@ -52,6 +54,10 @@ THROUGHPUT_NOTE = (
 )
 
 CellKey = tuple[str, str]  # (architecture, padding)
+
+
+class NoResultsError(HarnessError):
+    """A results file without a row to report."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +90,17 @@ class Leaderboard:
     # Each cell's, in board order; None where its rows did not record what they need.
     class_scores: dict[CellKey, ClassScores | None] = field(default_factory=dict)
     calibration: dict[CellKey, Calibration | None] = field(default_factory=dict)
+    left_out: str | None = None  # the rows of other comparisons, in words
 
     @classmethod
     def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
-        """The latest row of each cell, of the comparison that the newest row belongs to."""
-        return cls.ranking(reported_rows(rows))
+        """The latest row of each cell, of the comparison that the newest row belongs to;
+        warns (:class:`ResultsWarning`) of the rows of other comparisons, left out."""
+        chosen = reported_rows(rows)
+        left_out = _left_out(rows, chosen)
+        if left_out:
+            warnings.warn(f"the leaderboard leaves out {left_out}", ResultsWarning, stacklevel=2)
+        return replace(cls.ranking(chosen), left_out=left_out)
 
     @classmethod
     def ranking(cls, chosen: list[ResultRow]) -> Leaderboard:
@@ -132,9 +144,35 @@ def reported_rows(rows: list[ResultRow]) -> list[ResultRow]:
     never a tuning trial's, which has no test score."""
     latest = [row for row in latest_by_config(rows).values() if scored_on_test(row)]
     if not latest:
-        raise HarnessError("no results to report: run `harness run` first")
+        raise NoResultsError("no results to report: run `harness run` first")
     comparison = latest[-1]["comparison"]
     return [row for row in latest if row["comparison"] == comparison]
+
+
+def _left_out(rows: list[ResultRow], chosen: list[ResultRow]) -> str | None:
+    """The latest rows of other comparisons than ``chosen``'s, described; None if none."""
+    reported = {id(row) for row in chosen}
+    others: dict[str, list[ResultRow]] = {}
+    for row in latest_by_config(rows).values():
+        if id(row) not in reported and scored_on_test(row):  # a tuning trial is not left out
+            others.setdefault(row["comparison"], []).append(row)
+    if not others:
+        return None
+    described = [
+        f"data {escape(group[-1]['data'].get('source', '?'), code=True)} (rnn-harness "
+        f"{escape(group[-1]['versions'].get('rnn-harness') or '?')}, {_rows(len(group))})"
+        for group in list(others.values())[:3]
+    ]
+    count = sum(map(len, others.values()))
+    return (
+        f"{_rows(count)} of {len(others)} other comparison{'s' if len(others) > 1 else ''} in the "
+        f"results file: {'; '.join(described)}{'; …' if len(others) > 3 else ''}. A board "
+        "ranks the cells of one comparison, the newest's (docs/results.md)"
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'' if count == 1 else 's'}"
 
 
 def done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]]:
@@ -218,7 +256,7 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
     ).reset_index()
     cells["accuracy_sd"] = cells["accuracy_sd"].fillna(0.0)
     cells["standard_error"] = [
-        sd / math.sqrt(n) if n > 1 else math.sqrt(p * (1 - p) / rows)
+        sd / math.sqrt(n) if n > 1 else math.sqrt(p * (1 - p) / rows) if rows else math.nan
         for sd, n, p, rows in zip(
             cells.accuracy_sd, cells.seeds, cells.accuracy, cells.test_rows, strict=True
         )
@@ -306,7 +344,7 @@ def header_facts(board: Leaderboard) -> list[str]:
         f"{g.get('name')} (driver {g.get('driver')}, CUDA {g.get('cuda')})" for g in host["gpus"]
     )
     device = newest["device"]
-    sharing = _sharing(device, newest.get("placement"))
+    sharing = _sharing(device, newest.get("placement"), _most_cells_in_a_run(board.rows))
     wall = sum(row["cell_wall_seconds"] or 0 for row in board.rows)
     done = sum(row["status"] == Status.DONE for row in board.rows)
     seeds = sorted({row["seed"] for row in board.rows})
@@ -331,6 +369,7 @@ def header_facts(board: Leaderboard) -> list[str]:
         f"- **Versions:** {versions}; git {escape(newest['git_commit'] or 'unknown')}",
         f"- **Machine:** {escape(host['cpu'])}, {escape(host['cores'])} cores, "
         f"{escape(host['memory_gb'])} GiB" + (f"; GPUs: {escape(gpus)}" if gpus else "; no GPU"),
+        *([f"- **Left out:** {board.left_out}"] if board.left_out else []),
         f"- **Cells:** {done} done, {len(board.rows) - done} not; {wall / 60:.1f} minutes of "
         f"cell time, {run_wall_seconds(board.rows) / 60:.1f} minutes from start to finish"
         f"{_estimated(board.rows)}; last finished {escape(newest['finished_at'])}",
@@ -389,9 +428,14 @@ def _executor(rows: list[ResultRow]) -> list[str]:
     ]
 
 
-def _sharing(device: Mapping[str, Any], placement: Mapping[str, Any] | None = None) -> str:
+def _sharing(
+    device: Mapping[str, Any], placement: Mapping[str, Any] | None = None, most_in_a_run: int = 2
+) -> str:
+    """How the cells shared the machine; ``most_in_a_run``: the most cells a run trained."""
     cells = escape(device.get("parallel_cells", 1))
     threads = escape(device.get("threads_used") or "TensorFlow's default")
+    if most_in_a_run == 1 and cells != "1":
+        return f"one cell, threads: {threads} (--jobs {cells}: no other cell trained beside it)"
     if placement and placement.get("executor") == "ray":
         return (
             f"threads per cell: {threads}; a node runs as many cells at once as its CPUs and "
@@ -405,16 +449,26 @@ def _sharing(device: Mapping[str, Any], placement: Mapping[str, Any] | None = No
     )
 
 
+def _most_cells_in_a_run(rows: list[ResultRow]) -> int:
+    """The most of ``rows`` that one run wrote (runs told apart by when they started)."""
+    return max(Counter(row["run_started_at"] for row in rows).values(), default=0)
+
+
 def run_wall_seconds(rows: list[ResultRow]) -> float:
-    """Wall time of the runs that wrote ``rows``: each invocation's start to its last row."""
-    last_finished: dict[str, str] = {}
+    """Wall time of the runs that wrote ``rows``, each from its start to its last row; where
+    runs overlap (started side by side into one --out), the time they overlap counts once."""
+    last_finished: dict[str, datetime] = {}
     for row in rows:
-        started = row["run_started_at"]
-        last_finished[started] = max(last_finished.get(started, ""), row["finished_at"])
-    return sum(
-        (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
-        for started, finished in last_finished.items()
-    )
+        started, finished = row["run_started_at"], datetime.fromisoformat(row["finished_at"])
+        last_finished[started] = max(last_finished.get(started, finished), finished)
+    total, covered_until = 0.0, None
+    for start, end in sorted((datetime.fromisoformat(s), e) for s, e in last_finished.items()):
+        if covered_until is not None:
+            start = max(start, covered_until)
+        if end > start:
+            total += (end - start).total_seconds()
+        covered_until = end if covered_until is None else max(covered_until, end)
+    return total
 
 
 def _estimated(rows: list[ResultRow]) -> str:

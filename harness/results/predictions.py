@@ -27,6 +27,7 @@ import numpy as np
 
 ENCODING = "zlib+base64"
 CONFIDENCE_STEPS = 255  # a stored confidence is a whole number of 1/255ths
+DTYPES = ("uint8", "uint16")
 
 
 class StoredPredictions(TypedDict):
@@ -65,11 +66,14 @@ class RowPredictions:
 
     @classmethod
     def decode(cls, stored: StoredPredictions) -> RowPredictions:
-        """Raises ``ValueError`` when the stored arrays do not have ``rows`` entries."""
+        """Raises ``ValueError`` (or ``zlib.error``) when the stored arrays do not decode to
+        ``rows`` entries each; never decompresses more than that."""
         if stored["encoding"] != ENCODING:
             raise ValueError(f"unknown predictions encoding {stored['encoding']!r}")
-        predicted = _decode(stored["predicted"], stored["dtype"])
-        labels = _decode(stored["labels"], stored["dtype"])
+        if stored["dtype"] not in DTYPES:
+            raise ValueError(f"unknown predictions dtype {stored['dtype']!r}")
+        predicted = _decode(stored["predicted"], stored["dtype"], stored["rows"])
+        labels = _decode(stored["labels"], stored["dtype"], stored["rows"])
         if not len(predicted) == len(labels) == stored["rows"]:
             raise ValueError(
                 f"predictions for {len(predicted)} rows and labels for {len(labels)} rows, "
@@ -130,7 +134,7 @@ def decode_confidence(stored: StoredConfidence) -> np.ndarray:
     array does not have ``rows`` entries or the encoding is unknown."""
     if stored["encoding"] != ENCODING:
         raise ValueError(f"unknown confidence encoding {stored['encoding']!r}")
-    confidence = _decode(stored["confidence"], stored["dtype"]) / stored["steps"]
+    confidence = _decode(stored["confidence"], stored["dtype"], stored["rows"]) / stored["steps"]
     if len(confidence) != stored["rows"]:
         raise ValueError(f"confidence for {len(confidence)} rows, not {stored['rows']}")
     return confidence
@@ -148,8 +152,13 @@ def _encode(values: np.ndarray, dtype: str) -> str:
     return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
 
 
-def _decode(text: str, dtype: str) -> np.ndarray:
-    raw = zlib.decompress(base64.b64decode(text))
+def _decode(text: str, dtype: str, rows: int) -> np.ndarray:
+    """The array of ``rows`` entries ``text`` encodes; a longer one is cut one entry beyond,
+    so that a damaged row cannot make it decompress without end."""
+    size = np.dtype(dtype).itemsize
+    raw = zlib.decompressobj().decompress(base64.b64decode(text, validate=True), (rows + 1) * size)
+    if len(raw) % size:
+        raise ValueError(f"{len(raw)} bytes are not whole {dtype} entries")
     return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype("int64")
 
 
@@ -163,12 +172,13 @@ class CellCorrectness:
 
 def cell_correctness(measurements: Sequence[Mapping[str, Any] | None]) -> CellCorrectness | None:
     """The correctness of one cell's seeds (their ``done`` measurements, seed order); None
-    when a seed has no predictions (schema 1) or the seeds were scored on different rows."""
+    when a seed has no predictions (schema 1) or the seeds were scored on different rows (or
+    as many)."""
     decoded = [stored_predictions(m) for m in measurements]
     if not decoded or any(p is None for p in decoded):
         return None
     fingerprints = {p.test_fingerprint for p in decoded if p is not None}
-    if len(fingerprints) != 1:
+    if len(fingerprints) != 1 or len({len(p.labels) for p in decoded if p is not None}) != 1:
         return None
     return CellCorrectness(
         fingerprints.pop(), np.stack([p.correct for p in decoded if p is not None])

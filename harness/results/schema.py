@@ -127,6 +127,17 @@ ROW_DEFAULTS: dict[str, Any] = {
 # Fields a row may lack and still be of the current schema: a writer before them left them
 # out, and nothing is lost (each reads as its default above).
 OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate", "tuning", "embeddings"})
+# Within the free-form records of a row, the parts that readers rely on, each checked as a
+# field of the row is (harness/results/validation.py).
+NESTED_FIELDS: dict[str, Any] = {
+    "data.rows": dict[str, int],
+    "host.gpus": list[dict[str, Any]],
+    "placement.cluster": dict[str, float],
+}
+TIME_FIELDS = ("run_started_at", "finished_at")  # ISO 8601 times with their zone
+SHARE_FIELDS = (  # measurements that are shares, in [0, 1] when present
+    "test_accuracy", "test_macro_f1", "best_val_accuracy", "padded_share",
+)  # fmt: skip
 MEASUREMENT_DEFAULTS: dict[str, Any] = {
     "test_accuracy": None,
     "test_macro_f1": None,

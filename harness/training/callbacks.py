@@ -10,7 +10,6 @@ part of the epoch ends), :func:`weight_averaging` (the averaged weights into the
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 
@@ -20,13 +19,13 @@ import numpy as np
 from harness.config import TrainingConfig
 from harness.training.metrics import cross_entropy
 from harness.training.optimizer import FusedAdam
+from harness.training.progress import epoch_line
 from harness.training.scoring import Scorer
 
 EpochReporter = Callable[[str], None]
+
+
 # An epoch's line as EpochTimer reports it; what a parent reads from a worker's progress.
-EPOCH_LINE = re.compile(r"^epoch (\d+)/\d+: .*\bval_accuracy (\S+) ")
-
-
 class EarlyStoppingAboveChance(keras.callbacks.EarlyStopping):
     """Early stopping on validation accuracy, best weights restored, whose patience starts
     once the validation accuracy beats ``chance``: a model that is still at chance level
@@ -135,24 +134,4 @@ class EpochReport(keras.callbacks.Callback):
         logs = logs or {}
         if self.report is None:
             return
-        self.report(
-            f"epoch {epoch + 1}/{self.max_epochs}: loss {logs.get('loss', float('nan')):.4f} "
-            f"accuracy {logs.get('accuracy', float('nan')):.4f} "
-            f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f} "
-            f"({self.timer.train_seconds[-1]:.1f}s)"
-        )
-
-
-def epoch_validation_accuracy(line: str) -> tuple[int, float] | None:
-    """(epoch, validation accuracy) of an :class:`EpochReport` line; None for another line.
-
-    >>> epoch_validation_accuracy("epoch 2/30: loss 0.9 accuracy 0.6 val_accuracy 0.7125 (1.2s)")
-    (2, 0.7125)
-    """
-    match = EPOCH_LINE.match(line)
-    if match is None:
-        return None
-    try:
-        return int(match.group(1)), float(match.group(2))
-    except ValueError:
-        return None
+        self.report(epoch_line(epoch + 1, self.max_epochs, logs, self.timer.train_seconds[-1]))

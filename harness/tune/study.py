@@ -46,10 +46,12 @@ def storage_url(out_dir: Path) -> str:
 
 
 def open_storage(out_dir: Path) -> optuna.storages.BaseStorage:
-    """The SQLite storage of ``out_dir``, Optuna's own log lines kept to warnings."""
+    """The SQLite storage of ``out_dir`` (made now, once the run's checks have passed),
+    Optuna's own log lines kept to warnings."""
     import optuna
 
     optuna.logging.set_verbosity(logging.WARNING)
+    out_dir.mkdir(parents=True, exist_ok=True)
     return optuna.storages.RDBStorage(storage_url(out_dir))
 
 

@@ -44,7 +44,7 @@ from harness.execution.worker import CellOutcome
 from harness.plugin.manager import load_registry
 from harness.results.log import RESULTS_FILE, append_row, read_rows
 from harness.results.schema import FINISHED, ResultRow, Status
-from harness.training.callbacks import epoch_validation_accuracy
+from harness.training.progress import epoch_validation_accuracy
 from harness.tune.capacity import ParameterCounter
 from harness.tune.space import TuningSpace, tuning_spaces
 from harness.tune.study import (

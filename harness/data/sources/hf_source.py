@@ -10,17 +10,22 @@ says, and a ``ClassLabel`` label column names the classes.
 from __future__ import annotations
 
 import hashlib
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
-from harness.api import SourceOptions, TextDataset
+from harness.api import SourceOptions, TextDataset, no_name_message
 from harness.data.sources import columns
 from harness.errors import DataError
 
 PREFIX = "hf:"
 SPLITS = ("train", "test")
 INSTALL_HINT = "pip install 'rnn-harness[hf]'"
+PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class HfSource:
             classes = columns.class_list(
                 columns.training_labels(where["train"], frames["train"], label_column)
             )
-            class_names = [str(label) for label in classes]
+            class_names = columns.class_names(classes)
         texts = {}
         for split in SPLITS:
             columns.chosen_columns(where[split], list(splits[split].column_names), self.options)
@@ -84,14 +89,23 @@ class HfSource:
                 f"--data {PREFIX}{self.spec} needs the Hugging Face extra: {INSTALL_HINT}"
             ) from None
         path = Path(self.spec).expanduser()
+        name, _, config = self.spec.partition(":")
+        if not path.is_dir() and not name.strip():
+            raise DataError(no_name_message(PREFIX + self.spec, "hf:NAME[:CONFIG]"))
         try:
             if path.is_dir():
                 loaded = datasets.load_from_disk(str(path))
             else:
-                name, _, config = self.spec.partition(":")
-                loaded = datasets.load_dataset(name, config or None)
+                with _offline_when_the_hub_does_not_answer() as offline:
+                    loaded = datasets.load_dataset(name, config or None)
         except Exception as error:
             message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            if not path.is_dir() and offline:
+                message += (
+                    f" (the Hugging Face Hub, {offline}, does not answer, so only the local "
+                    "cache was read; a data set saved with DatasetDict.save_to_disk loads "
+                    "offline as hf:PATH)"
+                )
             raise DataError(f"{PREFIX}{self.spec}: cannot load it: {message}") from None
         if not isinstance(loaded, datasets.DatasetDict):
             raise DataError(
@@ -109,3 +123,33 @@ class HfSource:
 
 def open_hf(spec: str, options: SourceOptions) -> HfSource:
     return HfSource(spec, options)
+
+
+@contextmanager
+def _offline_when_the_hub_does_not_answer() -> Iterator[str | None]:
+    """Yields the Hub's address, with the Hugging Face libraries in offline mode (they read
+    their cache at once), when the Hub does not answer a connection within
+    :data:`PROBE_TIMEOUT_S`; else None, changing nothing. Offline, ``load_dataset`` would
+    otherwise retry for about 25 s before it gives up."""
+    import huggingface_hub.constants as hub
+    from datasets import config
+
+    address = urlparse(hub.ENDPOINT)
+    host, port = address.hostname or "", address.port or (80 if address.scheme == "http" else 443)
+    if hub.HF_HUB_OFFLINE or _answers(host, port):
+        yield None
+        return
+    before = hub.HF_HUB_OFFLINE, config.HF_HUB_OFFLINE
+    hub.HF_HUB_OFFLINE = config.HF_HUB_OFFLINE = True
+    try:
+        yield f"{host}:{port}"
+    finally:
+        hub.HF_HUB_OFFLINE, config.HF_HUB_OFFLINE = before
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
+            return True
+    except OSError:
+        return False

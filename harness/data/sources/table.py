@@ -2,15 +2,18 @@
 
 Formats, by file name: ``.csv`` (comma-separated, header row, double quotes),
 ``.tsv`` (tab-separated, header row, no quoting: quotes are text), ``.jsonl``
-(one JSON object a line) and ``.parquet``. Cells are read as written: an empty
-cell is empty, never a guessed missing value, and "NA" stays text. The columns
-are chosen as :mod:`harness.data.sources.columns` says.
+(one JSON object a line) and ``.parquet``. Cells are read as written: a CSV or TSV cell
+is text (``001`` stays ``001``), an empty cell is empty, never a guessed missing value, and
+"NA" stays text; a JSON value keeps its own type (no column-wide conversion turns one
+``1.0`` into every label's type). The columns are chosen as
+:mod:`harness.data.sources.columns` says.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +79,7 @@ class TableSource:
         return TextDataset(
             source=str(self.directory),
             fingerprint=self.fingerprint(),
-            class_names=[str(label) for label in classes],
+            class_names=columns.class_names(classes),
             train=splits["train"],
             test=splits["test"],
             fields=text_columns,
@@ -93,15 +96,18 @@ def read_table(path: Path) -> pd.DataFrame:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
         if path.suffix == ".jsonl":
-            return pd.read_json(path, lines=True, dtype=False, encoding="utf-8")
+            return read_json_lines(path)
         tab = path.suffix == ".tsv"
         return pd.read_csv(
             path,
             sep="\t" if tab else ",",
             quoting=csv.QUOTE_NONE if tab else csv.QUOTE_MINIMAL,
             keep_default_na=False,
+            dtype=str,
             encoding="utf-8-sig",
         )
+    except DataError:
+        raise
     except ImportError as error:
         raise DataError(f"{path}: cannot read it: {error}") from None
     except UnicodeDecodeError as error:
@@ -109,3 +115,22 @@ def read_table(path: Path) -> pd.DataFrame:
     except (ValueError, pd.errors.ParserError, OSError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         raise DataError(f"{path}: cannot read it as {path.suffix[1:]}: {first_line}") from None
+
+
+def read_json_lines(path: Path) -> pd.DataFrame:
+    """One JSON object a line (blank lines skipped), each value as JSON typed it; a line
+    that is not an object raises :class:`DataError` naming it."""
+    records = []
+    with path.open(encoding="utf-8-sig") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                raise DataError(f"{path}, line {number}: not a JSON object ({error})") from None
+            if not isinstance(record, dict):
+                kind = type(record).__name__
+                raise DataError(f"{path}, line {number}: a JSON {kind}, not an object")
+            records.append(record)
+    return pd.DataFrame(records, dtype=object)
