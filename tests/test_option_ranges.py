@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from test_reliability import TINY, assert_refused_before_training
 
+from harness.api import HyperParameter
 from harness.cli import main
 from harness.config import DataConfig, DeviceConfig, ExecutorConfig, RunOptions, TrainingConfig
 from harness.errors import HarnessError
 from harness.execution.cost import CellCost, RunEstimate, long_run_advice
-from harness.model.architecture import HyperParameter
 
 HUGE = "9" * 5000
 

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from helpers.permissions import UNWRITABLE, as_an_ordinary_user, unwritable_directory
 from test_reliability import TINY, assert_refused_before_training
 
-import harness.execution.runner
-from harness.config import DataConfig, DeviceConfig, RunOptions, TrainingConfig
 from harness.errors import HarnessError
 from harness.execution.preflight import OUTPUT_FILES, check_output_directory
-from harness.execution.runner import run
 from harness.results.log import append_row
 
 
@@ -78,32 +77,43 @@ def test_a_refused_run_creates_no_out_directory(harness_run, tmp_path):
     assert not (tmp_path / "new").exists()
 
 
+DISK_FULL_RUN = """
+import json, sys
+from pathlib import Path
+import harness.execution.runner
+from harness.config import DataConfig, RunOptions, TrainingConfig
+from harness.errors import HarnessError
+
+def disk_full(path, row):
+    raise OSError(28, "No space left on device", str(path))
+
+harness.execution.runner.append_row = disk_full
+news, out = sys.argv[1:]
+options = RunOptions(
+    architectures=("bag-of-embeddings",), paddings=("none",), seeds=1,
+    data=DataConfig(source=news), training=TrainingConfig(max_epochs=1, batch_size=16),
+    out_dir=Path(out), cache_dir=Path(out).parent / "cache", in_process=True, quiet=True,
+)
+try:
+    harness.execution.runner.run(options, say=lambda line: None)
+except HarnessError as refused:
+    print(json.dumps(str(refused)))
+"""
+
+
 @pytest.mark.slow
-def test_a_row_that_cannot_be_appended_is_kept_and_named(news_dir, tmp_path, monkeypatch):
+def test_a_row_that_cannot_be_appended_is_kept_and_named(news_dir, tmp_path):
     """The results file fails after the cell trained (simulated: the disk fills): the row
-    goes to a file beside it, the run stops with one line naming that file, exit 2."""
-
-    def disk_full(path: Path, row: dict) -> None:
-        raise OSError(28, "No space left on device", str(path))
-
-    monkeypatch.setattr(harness.execution.runner, "append_row", disk_full)
+    goes to a file beside it, the run stops with one line naming that file. In a process of
+    its own: the cell trains in it, with its device set up afresh."""
     out = tmp_path / "out"
-    options = RunOptions(
-        architectures=("bag-of-embeddings",),
-        paddings=("none",),
-        seeds=1,
-        data=DataConfig(source=str(news_dir)),
-        training=TrainingConfig(max_epochs=1, batch_size=16),
-        device=DeviceConfig(threads=1),
-        out_dir=out,
-        cache_dir=tmp_path / "cache",
-        in_process=True,
-        quiet=True,
-    )
-    with pytest.raises(HarnessError) as refused:
-        run(options, say=lambda line: None)
+    result = subprocess.run(
+        [sys.executable, "-c", DISK_FULL_RUN, str(news_dir), str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    message = json.loads(result.stdout.strip().splitlines()[-1])
     (kept,) = out.glob("results.unsaved-*.jsonl")
-    message = str(refused.value)
     assert f"cannot append to {out / 'results.jsonl'} (No space left on device)" in message
     assert f"its row is kept in {kept}" in message
     (row,) = [json.loads(line) for line in kept.read_text().splitlines()]

@@ -245,3 +245,18 @@ def test_any_bytes_appended_to_a_valid_log_lose_no_row_before_them_and_never_rai
         render(Leaderboard.from_rows(after), None)  # and what was read reports
     finally:
         path.unlink(missing_ok=True)
+
+
+def test_a_tuning_trials_done_row_without_a_test_score_stays_done(tmp_path):
+    """A trial is never scored on the test split: its done row holds no test accuracy and is
+    done all the same (other done rows without one read as errors)."""
+    trial = result_row(config_hash="trial")
+    trial["measurements"]["test_accuracy"] = None
+    trial["tuning"] = {"role": "trial", "study": "lstm/bucket", "study_id": "s1", "trial": 0}
+    plain = result_row(config_hash="plain")
+    plain["measurements"]["test_accuracy"] = None
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps(trial) + "\n" + json.dumps(plain) + "\n")
+    read = {row["config_hash"]: row for row in read_rows(path)}
+    assert read["trial"]["status"] == "done"
+    assert read["plain"]["status"] == "error"

@@ -32,6 +32,7 @@ from harness.results.schema import (
     Measurements,
     ResultRow,
     Status,
+    scored_on_test,
 )
 from harness.results.validation import row_problem
 
@@ -207,7 +208,11 @@ def _with_defaults(raw: dict[str, Any], line: bytes) -> ResultRow:
     if row["status"] == Status.DONE and row["measurements"] is None:
         row["status"] = Status.ERROR
         row["reason"] = "the row says done but holds no measurements (older schema)"
-    elif row["status"] == Status.DONE and row["measurements"]["test_accuracy"] is None:
+    elif (
+        row["status"] == Status.DONE
+        and row["measurements"]["test_accuracy"] is None
+        and scored_on_test(row)  # a tuning trial is never scored on the test split
+    ):
         row["status"] = Status.ERROR
         row["reason"] = "the row says done but holds no test accuracy"
     if "config_hash" not in raw:  # matches no cell of a run: its cell runs again

@@ -8,6 +8,7 @@ reads as :data:`ROW_DEFAULTS` and :data:`MEASUREMENT_DEFAULTS`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -177,6 +178,6 @@ def test_accuracy_of(row: ResultRow) -> float:
     return accuracy
 
 
-def scored_on_test(row: ResultRow) -> bool:
+def scored_on_test(row: Mapping[str, Any]) -> bool:
     """Whether ``row`` is of a cell that scores the test split: any but a tuning trial's."""
     return (row.get("tuning") or {}).get("role") != "trial"
