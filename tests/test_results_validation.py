@@ -252,7 +252,13 @@ def test_a_tuning_trials_done_row_without_a_test_score_stays_done(tmp_path):
     done all the same (other done rows without one read as errors)."""
     trial = result_row(config_hash="trial")
     trial["measurements"]["test_accuracy"] = None
-    trial["tuning"] = {"role": "trial", "study": "lstm/bucket", "study_id": "s1", "trial": 0}
+    trial["tuning"] = {
+        "role": "trial",
+        "study": "lstm/bucket",
+        "study_id": "s1",
+        "trial": 0,
+        "value": 0.9,
+    }
     plain = result_row(config_hash="plain")
     plain["measurements"]["test_accuracy"] = None
     path = tmp_path / "results.jsonl"
@@ -260,3 +266,17 @@ def test_a_tuning_trials_done_row_without_a_test_score_stays_done(tmp_path):
     read = {row["config_hash"]: row for row in read_rows(path)}
     assert read["trial"]["status"] == "done"
     assert read["plain"]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("field", "damage"), [("embeddings", {"": None}), ("tuning", {"study": 1})]
+)
+def test_a_row_whose_vectors_or_tuning_record_is_damaged_is_skipped_naming_them(
+    tmp_path, field, damage
+):
+    path = tmp_path / "results.jsonl"
+    damaged = {**result_row(config_hash="bad"), field: damage}
+    path.write_text(json.dumps(result_row(config_hash="ok")) + "\n" + json.dumps(damaged) + "\n")
+    with pytest.warns(ResultsWarning, match=rf"line 2: .*{field}"):
+        rows = read_rows(path)
+    assert [row["config_hash"] for row in rows] == ["ok"]

@@ -64,6 +64,32 @@ class Measurements(TypedDict):
     test_confidence: StoredConfidence | None  # the predicted class's probability; None before
 
 
+class RowEmbeddings(TypedDict):
+    """A row's ``embeddings``: the pretrained vectors its cell's embedding started from
+    (docs/embeddings.md); what the reports read of them, checked when a row is read."""
+
+    source: str
+    fingerprint: str
+    format: str
+    dimension: int
+    trainable: bool
+    vocabulary_coverage: float
+    token_coverage: float
+    words_found: int
+    vocabulary_words: int
+
+
+class RowTuning(TypedDict):
+    """A row's ``tuning``: what ``harness tune`` records of one of its cells (docs/results.md);
+    what the tuner and its board read of it, checked when a row is read."""
+
+    study: str
+    study_id: str
+    role: str
+    trial: int | None
+    value: float | None
+
+
 class ResultRow(TypedDict):
     """One cell's outcome; measurement fields are null unless ``status`` is ``done``."""
 
@@ -81,7 +107,7 @@ class ResultRow(TypedDict):
     summary: str
     training: dict[str, Any]
     data: dict[str, Any]
-    embeddings: dict[str, Any] | None  # pretrained vectors: source, fingerprint, coverage...
+    embeddings: dict[str, Any] | None  # pretrained vectors (RowEmbeddings), or None
     device: dict[str, Any]
     measurements: Measurements | None
     cell_wall_seconds: float
@@ -93,7 +119,7 @@ class ResultRow(TypedDict):
     run_started_at: str
     finished_at: str
     estimate: dict[str, float] | None  # before the run: this cell's and the run's seconds
-    tuning: dict[str, Any] | None  # harness tune's cells: study, role, trial (docs/results.md)
+    tuning: dict[str, Any] | None  # harness tune's cells (RowTuning), or None
 
 
 # What a row of an earlier schema lacks reads as these: a field added to the schema
@@ -131,6 +157,8 @@ OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate", "tuning", "embeddings"}
 # Within the free-form records of a row, the parts that readers rely on, each checked as a
 # field of the row is (harness/results/validation.py).
 NESTED_FIELDS: dict[str, Any] = {
+    "embeddings": RowEmbeddings | None,
+    "tuning": RowTuning | None,
     "data.rows": dict[str, int],
     "host.gpus": list[dict[str, Any]],
     "placement.cluster": dict[str, float],
