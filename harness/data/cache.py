@@ -9,7 +9,9 @@ not at all (written aside, then renamed). A cell's worker reads an entry with
 
 Pretrained word vectors aligned to an entry's vocabulary are kept inside the entry, one
 folder per file of vectors (:func:`embeddings_path`), made once the same way; a worker
-reads them with :func:`load_embeddings` and never reads the file of vectors.
+reads them with :func:`load_embeddings` and never reads the file of vectors. So are the
+batch plans of its splits (:func:`plan_path`, :mod:`harness.batching.plan`), the batches a
+worker of another Keras backend than TensorFlow trains and scores on.
 
 Token ids: 0 pads, :data:`harness.api.OOV_TOKEN_ID` is the out-of-vocabulary token, the
 others index the stored vocabulary.
@@ -124,6 +126,32 @@ def load_embeddings(path: Path) -> api.PretrainedEmbeddings:
     return api.PretrainedEmbeddings(
         np.load(path / "matrix.npy"), json.loads((path / "meta.json").read_text())
     )
+
+
+def plan_path(data_path: Path, key: str) -> Path:
+    """Where the batch plan ``key`` of the entry at ``data_path``'s splits is kept."""
+    return data_path / "plans" / key
+
+
+def cached_arrays(
+    path: Path, build: Callable[[], dict[str, np.ndarray]], description: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """The arrays kept at ``path`` (a plan), made by ``build()`` once, under the entry's lock,
+    when they are not there; ``description`` says what made them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(staging: Path) -> None:
+        np.savez(staging / "arrays.npz", **build())  # type: ignore[arg-type]
+        (staging / "meta.json").write_text(json.dumps(description))
+
+    _stored_once(path, write)
+    return load_arrays(path)
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Read arrays written by :func:`cached_arrays`; ``FileNotFoundError`` when there are none."""
+    with np.load(path / "arrays.npz") as arrays:
+        return dict(arrays)
 
 
 def _stored_once(path: Path, write: Callable[[Path], None]) -> None:

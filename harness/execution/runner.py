@@ -21,6 +21,7 @@ from tqdm import tqdm
 from harness import __version__
 from harness.api import VectorizedData
 from harness.config import (
+    DEFAULT_BACKEND,
     CellSpec,
     DeviceConfig,
     Params,
@@ -32,6 +33,7 @@ from harness.data.embeddings import coverage_line, with_embeddings
 from harness.data.vectorize import prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
+from harness.execution.batch_plans import make_batch_plans
 from harness.execution.cost import (
     RunEstimate,
     estimate_line,
@@ -41,7 +43,7 @@ from harness.execution.cost import (
     remaining_seconds,
 )
 from harness.execution.executor import open_executor
-from harness.execution.preflight import check_output_directory, gpus_visible
+from harness.execution.preflight import check_backends, check_output_directory, gpus_visible
 from harness.execution.worker import CellOutcome
 from harness.hashing import COMPARISON_KEY_LENGTH, digest
 from harness.plugin.manager import PluginSource, Registry, load_registry
@@ -72,6 +74,7 @@ def select(options: RunOptions, registry: Registry) -> Selection:
         registry.architecture(name).item.resolve(values)
     if options.seeds < 1:
         raise HarnessError("--seeds must be at least 1")
+    check_backends(options.backends, in_process=options.in_process)
     params = {
         name: registry.architecture(name).item.resolve(overrides.get(name, {}))
         for name in architectures
@@ -91,7 +94,8 @@ def plan_cells(
 
     The executor says what ``machine`` is (this machine; on Ray, the resources each cell
     asks for), and it is part of each cell's configuration (docs/results.md), as are the
-    pretrained vectors ``data`` carries, if any, frozen or fine-tuned as ``options`` say.
+    pretrained vectors ``data`` carries, if any, frozen or fine-tuned as ``options`` say, and
+    Keras's backend, one cell on each of ``options.backends``.
     """
     embeddings = cell_embeddings(options, data)
     return [
@@ -106,9 +110,11 @@ def plan_cells(
             data,
             machine,
             embeddings=embeddings,
+            backend=backend,
         )
         for name, params in selection.params.items()
         for padding in selection.paddings
+        for backend in options.backends
         for seed in range(options.seeds)
     ]
 
@@ -125,6 +131,7 @@ def cell_of(
     machine: dict[str, Any],
     score_test: bool = True,
     embeddings: dict[str, Any] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> CellSpec:
     """One cell on ``data``, its plugins described as its configuration records them."""
     return CellSpec(
@@ -142,6 +149,7 @@ def cell_of(
         padding_plugin=_described(registry.padding_strategy(padding).source),
         score_test=score_test,
         embeddings=embeddings or {},
+        backend=backend,
     )
 
 
@@ -192,6 +200,7 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
         say(f"note: {note}")
     if data.embeddings is not None and options.embeddings is not None:
         say(coverage_line(data.embeddings.description, options.embeddings.trainable))
+    make_batch_plans(todo, data, registry, say)
     todo, estimate = longest_first(
         todo,
         estimate_run(
@@ -283,6 +292,7 @@ def result_row(
         "architecture": cell.architecture,
         "padding": cell.padding,
         "seed": cell.seed,
+        "backend": cell.backend,
         "params": cell.params,
         "plugin": cell.plugin,
         "padding_plugin": cell.padding_plugin,
@@ -293,7 +303,7 @@ def result_row(
         "device": {**cell.configuration()["device"], **outcome.device},
         "measurements": outcome.measurements,
         "cell_wall_seconds": round(outcome.wall_seconds, 3),
-        "versions": environment.versions(),
+        "versions": environment.versions(cell.backend),
         "host": outcome.node or environment.host(),  # where the cell ran
         "placement": outcome.executor,
         "git_commit": environment.git_commit(ignoring=results_path),

@@ -1,19 +1,20 @@
 """Scoring a split: the model's class probabilities for each of its rows, in the split's order.
 
-One inference function is traced per cell, with an input signature that every batch fits,
-and serves both the validation pass after each epoch and the test pass at the end, so a
-cell traces inference once rather than once for validation and again, for each new batch
-shape, for the test rows. A padding strategy may reorder rows (``bucket`` groups them by
-length): the batches carry each row's index in place of its label, which a strategy passes
-through untouched, so every probability goes back to its row.
+On TensorFlow, one inference function is traced per cell, with an input signature that
+every batch fits, and serves both the validation pass after each epoch and the test pass at
+the end, so a cell traces inference once rather than once for validation and again, for
+each new batch shape, for the test rows (:func:`inference_function`). A padding strategy
+may reorder rows (``bucket`` groups them by length): the batches carry each row's index in
+place of its label, which a strategy passes through untouched, so every probability goes
+back to its row.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,23 +33,19 @@ class Scored:
     seconds: float
 
 
-class Scorer:
-    """Scores the splits of ``data`` with ``model`` as it is at the time of each call (the
-    averaged weights, when they are swapped in), batched by ``strategy``."""
+Passes = Callable[[str], Iterable[tuple[Any, np.ndarray]]]  # a split's batches, with their rows
 
-    def __init__(
-        self,
-        model: keras.Model,
-        strategy: PaddingStrategy,
-        data: VectorizedData,
-        batch_size: int,
-    ) -> None:
+
+class Scorer:
+    """Scores the splits of ``data`` with ``infer``, a batch's class probabilities from the
+    model as it is at the time of each call (the averaged weights, when they are swapped
+    in); ``passes(split)`` gives one pass of a split's batches, each with its rows' indices
+    (a batch filled up with more rows than it names is scored for those it names)."""
+
+    def __init__(self, infer: Callable[[Any], np.ndarray], passes: Passes, data: VectorizedData):
         self.data = data
-        self.infer = inference_function(model)
-        self.batches = {
-            split: indexed_batches(strategy, data, split, batch_size)
-            for split in ("validation", "test")
-        }
+        self.infer = infer
+        self.passes = passes
 
     def score(self, split: str) -> Scored:
         """One pass over ``split``; raises ``RuntimeError`` unless the strategy's batches
@@ -57,9 +54,8 @@ class Scorer:
         probabilities = np.zeros((rows, len(self.data.class_names)), dtype="float32")
         seen = np.zeros(rows, dtype="int64")
         started = time.perf_counter()
-        for token_ids, indices in self.batches[split]:
-            where = indices.numpy()
-            probabilities[where] = self.infer(token_ids).numpy()
+        for token_ids, where in self.passes(split):
+            probabilities[where] = self.infer(token_ids)[: len(where)]
             seen[where] += 1
         seconds = time.perf_counter() - started
         if not np.all(seen == 1):
