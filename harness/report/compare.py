@@ -5,7 +5,9 @@ results file as git revision REV holds it (read with ``git show``). From each si
 comes the board ``harness report`` would draw: the latest row of every cell of the
 newest comparison. A cell (architecture x padding) of both sides is *paired* when
 every seed of both recorded its test predictions on the same test rows, whatever
-else differs; the settings that differ are listed above the table.
+else differs; the settings that differ are listed above the table. Two sides of one
+Keras backend each are compared cell by cell whatever their backends (one backend against
+another); when a side holds several, a cell is also its backend.
 
 For a paired cell the candidate's accuracy minus the baseline's comes with its 95 %
 interval from the hierarchical bootstrap of :mod:`harness.report.statistics`. The verdict
@@ -31,14 +33,14 @@ from scipy import stats
 from tabulate import tabulate
 
 from harness.errors import HarnessError
-from harness.report.leaderboard import done_by_cell, reported_rows
+from harness.report.leaderboard import backends, done_by_cell, reported_rows
 from harness.report.markdown import escape
 from harness.report.statistics import ALPHA, CONFIDENCE, bootstrap, holm
 from harness.results.log import RESULTS_FILE, read_rows
 from harness.results.predictions import CellCorrectness, cell_correctness
 from harness.results.schema import ResultRow, measurements_of, test_accuracy_of
 
-Cell = tuple[str, str]  # (architecture, padding)
+Cell = tuple[str, ...]  # (architecture, padding), and the backend when a side has several
 BETTER, WORSE, WITHIN_NOISE = "better", "worse", "within noise"
 SETTINGS = ("training", "embeddings", "data", "device", "versions", "git_commit", "host")
 LEFT_OUT_OF_SETTINGS = {"data.rows_without_tokens", "host.hostname", "host.platform"}
@@ -109,7 +111,8 @@ def _rows_at_revision(spec: str) -> list[ResultRow]:
 
 def compare(baseline: Side, candidate: Side, seed: int = 0) -> Comparison:
     """Every cell of both boards, the candidate against the baseline."""
-    cells_a, cells_b = done_by_cell(baseline.rows), done_by_cell(candidate.rows)
+    by_backend = len(backends(baseline.rows)) > 1 or len(backends(candidate.rows)) > 1
+    cells_a, cells_b = _cells(baseline.rows, by_backend), _cells(candidate.rows, by_backend)
     shared = [cell for cell in cells_a if cell in cells_b]
     correctness = {
         cell: (_correctness(cells_a[cell]), _correctness(cells_b[cell])) for cell in shared
@@ -149,6 +152,11 @@ def compare(baseline: Side, candidate: Side, seed: int = 0) -> Comparison:
         )  # fmt: skip
     only = ([c for c in cells_a if c not in cells_b], [c for c in cells_b if c not in cells_a])
     return Comparison(baseline, candidate, results, only, differing_settings(baseline, candidate))
+
+
+def _cells(rows: list[ResultRow], by_backend: bool) -> dict[Cell, list[ResultRow]]:
+    """The done rows of each cell: (architecture, padding), with the backend if ``by_backend``."""
+    return {key if by_backend else key[:2]: cell for key, cell in done_by_cell(rows).items()}
 
 
 def _correctness(rows: list[ResultRow]) -> CellCorrectness | None:
@@ -218,12 +226,14 @@ def differing_settings(baseline: Side, candidate: Side) -> list[tuple[str, str, 
     ]
 
 
-def _settings(rows: list[ResultRow], cells: set[Cell]) -> dict[str, str]:
-    """The newest row's settings, and the hyperparameters and plugins of ``cells``: the
-    plugin of each architecture and of each padding strategy."""
+def _settings(rows: list[ResultRow], cells: set[tuple[str, str]]) -> dict[str, str]:
+    """The newest row's settings, the backends of the rows, and the hyperparameters and
+    plugins of ``cells`` (architecture, padding): the plugin of each architecture and of
+    each padding strategy."""
     newest = rows[-1]
     settings = _flatten({key: newest.get(key) for key in SETTINGS})
     settings["command"] = newest["command"]
+    settings["backend"] = ", ".join(backends(rows))
     for row in (row for row in rows if (row["architecture"], row["padding"]) in cells):
         settings |= _flatten({f"params[{row['architecture']}]": row["params"]})
         plugin, padding_plugin = row["plugin"], row["padding_plugin"]
@@ -278,13 +288,13 @@ def render(comparison: Comparison) -> str:
     )
     for side, cells in zip((a, b), comparison.only_in, strict=True):
         if cells:
-            names = ", ".join(f"{arch} / {padding}" for arch, padding in cells)
+            names = ", ".join(" / ".join(cell) for cell in cells)
             parts += ["", f"Only in {escape(side, code=True)}: {escape(names)}."]
     worse = comparison.regressions
     parts += [
         "",
         f"**{len(worse)} cell(s) worse beyond noise:** "
-        + escape(", ".join(f"{arch} / {padding}" for arch, padding in (c.cell for c in worse)))
+        + escape(", ".join(" / ".join(c.cell) for c in worse))
         if worse
         else "No cell is worse beyond noise.",
     ]
@@ -304,8 +314,7 @@ def _cell_table(cells: list[CellComparison]) -> str:
         )
         table.append(
             [
-                escape(c.cell[0]),
-                escape(c.cell[1]),
+                *(escape(part) for part in c.cell),
                 f"{c.seeds[0]} / {c.seeds[1]}",
                 f"{100 * c.accuracy[0]:.2f}",
                 f"{100 * c.accuracy[1]:.2f}",
@@ -319,8 +328,7 @@ def _cell_table(cells: list[CellComparison]) -> str:
             ]
         )
     headers = [
-        "architecture",
-        "padding",
+        *["architecture", "padding", "backend"][: len(cells[0].cell)],
         "seeds A / B",
         "acc. % A",
         "acc. % B",
