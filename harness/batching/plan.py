@@ -2,12 +2,12 @@
 
 A strategy forms its batches as a ``tf.data`` pipeline, whose seeded shuffle only TensorFlow
 can repeat. A plan records them once, where TensorFlow is (the harness's own process), from
-the strategy's own pipeline with each row's index in place of its label: the rows of each
-batch in their order, the batch's width, and on which side of the text its pads are. A
-worker of another Keras backend then forms the very same batches, and so the same masks,
-from the plan with NumPy alone (:meth:`BatchPlan.token_ids`); a plugin's strategy is planned
-the same way. :func:`plan_batches` checks, batch by batch, that the plan gives back exactly
-what the pipeline gave.
+the strategy's own pipeline with each row's index in place of its label, as a cell's
+training on TensorFlow takes them (:func:`plan_batches`): the rows of each batch in their
+order, the batch's width, and on which side of the text its pads are. A worker of another
+Keras backend then forms the very same batches, and so the same masks, from the plan with
+NumPy alone (:meth:`BatchPlan.token_ids`); a plugin's strategy is planned the same way.
+Each batch is checked as it is recorded: the plan gives back exactly what the pipeline gave.
 
 :class:`BatchShapes` bounds the shapes a plan's batches take, for a backend that compiles a
 program per shape (JAX): a masked batch is widened to the next of a few widths, and a batch
@@ -26,7 +26,8 @@ array([[9, 3, 0],
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +93,8 @@ class BatchPlan:
         split: VectorizedSplit, rows: np.ndarray, width: int, *, pads_before: bool
     ) -> np.ndarray:
         """The batch of ``split``'s ``rows``, each padded with 0 to ``width`` tokens after its
-        text, or before it with ``pads_before``."""
+        text, or before it with ``pads_before`` (a longer row keeps its first ``width``
+        tokens, or its last)."""
         lengths = split.lengths[rows].astype("int64")
         starts = (np.cumsum(split.lengths, dtype="int64") - split.lengths)[rows]
         positions = np.arange(width)[None, :]
@@ -132,27 +134,72 @@ def plan_batches(
     shuffle_seed: int | None = None,
     epochs: int = 1,
 ) -> BatchPlan:
-    """The plan of ``epochs`` passes over ``strategy``'s batches of ``split`` (shuffled with
-    ``shuffle_seed``, as a cell's training; in its fixed order if None), read from its own
-    pipeline. Raises ``ValueError`` when a batch is not its rows padded with 0 on one side,
-    or the epochs differ in their number of batches: no plan could repeat them."""
+    """The plan of ``strategy``'s batches of ``split``, read from its own pipeline with each
+    row's index in place of its label: with ``shuffle_seed``, the batches of ``epochs``
+    epochs of a cell's training, as Keras's ``fit`` on TensorFlow takes them from the
+    pipeline (:func:`_fitted_epochs`); without, one pass in its fixed order, as a cell's
+    scoring takes it. Raises ``ValueError`` when a batch is not its rows padded with 0 (or
+    cut) on one side, or the epochs differ in their number of batches: no plan could
+    repeat them."""
     indexed = VectorizedSplit(split.token_ids, split.lengths, np.arange(len(split), dtype="int32"))
-    pipeline = strategy.batches(
-        indexed, batch_size, training_lengths=training_lengths, shuffle_seed=shuffle_seed
-    )
-    batches: list[tuple[np.ndarray, int, bool]] = []
-    counts = set()
-    for _ in range(epochs):
-        before = len(batches)
-        for token_ids, indices in _numpy_batches(pipeline):
-            batches.append(_planned(strategy.name, split, token_ids, indices))
-        counts.add(len(batches) - before)
+
+    def pipeline() -> Any:
+        return strategy.batches(
+            indexed, batch_size, training_lengths=training_lengths, shuffle_seed=shuffle_seed
+        )
+
+    if shuffle_seed is None:
+        passes = [list(_numpy_batches(pipeline()))]
+    else:
+        passes = _fitted_epochs(pipeline, shuffle_seed, epochs)
+    counts = {len(batches) for batches in passes}
     if len(counts) > 1:
         raise ValueError(
             f"{strategy.name}: its epochs hold {sorted(counts)} batches; a plan needs as many "
             "in every epoch"
         )
-    return BatchPlan.from_batches(batches, epochs)
+    planned = [_planned(strategy.name, split, *batch) for batches in passes for batch in batches]
+    return BatchPlan.from_batches(planned, len(passes))
+
+
+def _fitted_epochs(
+    pipeline: Callable[[], Any], seed: int, epochs: int
+) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    """The batches that ``epochs`` epochs of Keras's ``fit`` on TensorFlow take from the
+    pipeline that ``pipeline()`` makes once the cell's ``seed`` is set, as a cell's worker
+    makes it: a seeded ``tf.data`` shuffle draws from TensorFlow's global seed too, and
+    ``fit`` may start an iterator it never reads (each start reshuffles). A model that only
+    records what it is fed is fitted on it."""
+    import keras
+    import tensorflow as tf
+
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"batch plans repeat Keras's fit on TensorFlow, and Keras here runs on "
+            f"{keras.backend.backend()} (KERAS_BACKEND)"
+        )
+    fed: list[list[tuple[np.ndarray, np.ndarray]]] = []
+
+    class Recorder(keras.Model):
+        def train_step(self, data: Any) -> dict[str, Any]:
+            def record(token_ids: Any, rows: Any) -> int:
+                fed[-1].append((token_ids.numpy(), rows.numpy()))
+                return 0
+
+            return {"fed": tf.py_function(record, list(data), tf.int32)}
+
+    class EpochStarts(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            fed.append([])
+
+    keras.utils.set_random_seed(seed)
+    batches = pipeline()
+    recorder = Recorder()
+    recorder.compile()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        recorder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=[EpochStarts()])
+    return fed
 
 
 def _numpy_batches(pipeline: Any) -> Iterable[tuple[np.ndarray, np.ndarray]]:
@@ -172,8 +219,8 @@ def _planned(
         if np.array_equal(BatchPlan.token_ids(split, rows, width, pads_before=before), token_ids):
             return rows.astype("int32"), width, before
     raise ValueError(
-        f"{name}: a batch is not its rows padded with 0 on one side to its width; no plan "
-        "can repeat it"
+        f"{name}: a batch is not its rows padded with 0 (or cut) to its width on one side; "
+        "no plan can repeat it"
     )
 
 

@@ -26,9 +26,14 @@ from harness.batching.padding import padded_share
 from harness.batching.plan import BatchPlan, BatchShapes, cell_plans, length_quanta
 from harness.config import CellSpec
 from harness.data.cache import load_arrays, plan_path
-from harness.training.scoring import Scorer, indexed_batches, inference_function
+from harness.training.scoring import (
+    Scorer,
+    indexed_batches,
+    inference_function,
+    keras_inference_function,
+)
 
-PIPELINE, PLANS = "tf.data", "batch plans"  # how a row says its batches came
+PIPELINE, PLANS = "tf.data", "batch plans"  # where a row says its batches came from
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,14 @@ def load_cell_plans(spec: CellSpec, data_path: Path) -> CellPlans:
 
 @dataclass(frozen=True)
 class Feed:
-    """A cell's batches: what ``fit`` takes, the scorer of its validation and test splits,
-    and the share of padding in an epoch of its training batches."""
+    """A cell's batches: what ``fit`` takes (with its steps per epoch, when it holds every
+    epoch's batches in one), the scorer of its validation and test splits, and the share of
+    padding in an epoch of its training batches."""
 
     train: Any
+    steps_per_epoch: int | None
     scorer: Scorer
     padded_share: Callable[[], float]
-    source: str  # PIPELINE or PLANS
 
 
 def pipeline_feed(
@@ -82,25 +88,27 @@ def pipeline_feed(
             yield token_ids, rows.numpy()
 
     scorer = Scorer(lambda token_ids: infer(token_ids).numpy(), passes, data)
-    return Feed(train, scorer, lambda: padded_share(train), PIPELINE)
+    return Feed(train, None, scorer, lambda: padded_share(train))
 
 
 def planned_feed(
     model: keras.Model, data: VectorizedData, plans: CellPlans, shapes: BatchShapes
 ) -> Feed:
     """The cell's batches from its ``plans``, in ``shapes``, as NumPy arrays; scored with
-    Keras's own compiled inference."""
+    compiled inference (:func:`~harness.training.scoring.keras_inference_function`)."""
     splits = {"validation": plans.validation, "test": plans.test}
 
     def passes(split: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         return planned_pass(data.splits[split], splits[split], shapes)
 
-    def infer(token_ids: np.ndarray) -> np.ndarray:
-        return np.asarray(model.predict_on_batch(token_ids))
-
     train = PlannedBatches(data.train, plans.train, shapes)
-    scorer = Scorer(infer, passes, data)
-    return Feed(train, scorer, lambda: planned_padded_share(data.train, plans.train, shapes), PLANS)
+    scorer = Scorer(keras_inference_function(model), passes, data)
+    return Feed(
+        train,
+        plans.train.batches_per_epoch,
+        scorer,
+        lambda: planned_padded_share(data.train, plans.train, shapes),
+    )
 
 
 def batch_shapes(
@@ -115,28 +123,26 @@ def batch_shapes(
 
 
 class PlannedBatches(keras.utils.PyDataset):
-    """The training batches of ``plan`` over ``split``, epoch after epoch, in ``shapes``:
-    ``(token_ids, labels, weights)``, weight 0 for the rows that fill a batch up."""
+    """The training batches of ``plan`` over ``split`` in ``shapes``, every epoch's, one
+    after the other: ``(token_ids, labels, weights)``, weight 0 for the rows that fill a
+    batch up. Batch ``index`` is always the same batch (Keras may read ahead, across an
+    epoch's end): ``fit`` takes it with ``steps_per_epoch=plan.batches_per_epoch``."""
 
     def __init__(self, split: VectorizedSplit, plan: BatchPlan, shapes: BatchShapes) -> None:
         super().__init__()
         self.split, self.plan, self.shapes = split, plan, shapes
-        self.epoch = -1  # counted up as each epoch begins; a batch read before is epoch 0's
 
     def __len__(self) -> int:
-        return self.plan.batches_per_epoch
+        return self.plan.epochs * self.plan.batches_per_epoch
 
-    def __getitem__(self, number: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows, width, before = self.plan.batch(max(self.epoch, 0), number)
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows, width, before = self.plan.batch(*divmod(index, self.plan.batches_per_epoch))
         token_ids = self.shapes.batch(self.split, rows, width, pads_before=before)
         labels = np.zeros(len(token_ids), "int32")
         labels[: len(rows)] = self.split.labels[rows]
         weights = np.zeros(len(token_ids), "float32")
         weights[: len(rows)] = 1.0
         return token_ids, labels, weights
-
-    def on_epoch_begin(self) -> None:
-        self.epoch += 1
 
 
 def planned_pass(

@@ -116,6 +116,7 @@ def train_and_score(
     history = model.fit(
         feed.train,
         epochs=spec.training.max_epochs,
+        steps_per_epoch=feed.steps_per_epoch,
         callbacks=[
             timer,
             *weight_averaging(spec.training),  # the averaged weights are validated and kept

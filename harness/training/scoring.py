@@ -73,6 +73,30 @@ def indexed_batches(
     return strategy.batches(indexed, batch_size, training_lengths=data.train.lengths)
 
 
+def keras_inference_function(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
+    """``model``'s class probabilities of a batch of token ids as a NumPy array, on JAX or
+    torch: on JAX a compiled call that reads the weights without taking them over (Keras's
+    ``predict_on_batch`` donates them, and after ``SwapEMAWeights`` a weight and its
+    average can share one buffer, which the average would then lose); elsewhere Keras's
+    own ``predict_on_batch``."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return lambda token_ids: np.asarray(model.predict_on_batch(token_ids))
+    import jax
+
+    @jax.jit
+    def probabilities(trainable: list, non_trainable: list, token_ids: Any) -> Any:
+        return model.stateless_call(trainable, non_trainable, token_ids, training=False)[0]
+
+    def infer(token_ids: np.ndarray) -> np.ndarray:
+        trainable = [variable.value for variable in model.trainable_variables]
+        non_trainable = [variable.value for variable in model.non_trainable_variables]
+        return np.asarray(probabilities(trainable, non_trainable, token_ids))
+
+    return infer
+
+
 def inference_function(model: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
     """``model``'s class probabilities of a batch of token ids, traced once for batches of
     any size and length."""
