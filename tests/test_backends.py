@@ -1,6 +1,6 @@
-"""Keras's backends as an axis: a cell's identity, bad input, a JAX cell whose worker never
-imports TensorFlow, the plugin contract and the weight average on each installed backend,
-and TensorFlow against JAX within noise."""
+"""Keras's backends as an axis: a cell's identity, bad input, boards and comparisons of
+several backends, a JAX cell whose worker never imports TensorFlow, the plugin contract and
+the weight average on each installed backend, and TensorFlow against JAX within noise."""
 
 from __future__ import annotations
 
@@ -15,12 +15,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers.result_rows import result_row
 
 from harness.cli import main
 from harness.config import BACKENDS, CellSpec, DeviceConfig, RunOptions, TrainingConfig
 from harness.errors import HarnessError
 from harness.execution.preflight import check_backends
 from harness.execution.runner import comparison_key
+from harness.report.compare import Side, compare
+from harness.report.compare import render as render_comparison
+from harness.report.html import render_page
+from harness.report.leaderboard import Leaderboard, render
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED_RESULTS = ROOT / "reports" / "results.jsonl"
@@ -190,3 +195,40 @@ def test_tensorflow_and_jax_give_the_same_cell_within_noise(harness_run, tmp_pat
         rows = [json.loads(line) for line in (out / "results.jsonl").open()]
         accuracies = [row["measurements"]["test_accuracy"] for row in rows]
         assert sum(accuracies) / len(accuracies) > 0.5  # four classes: chance is 0.25
+
+
+def backend_rows(backends: tuple[str, ...], accuracy: float = 0.8) -> list[dict]:
+    """Made-up rows of lstm / mask, two seeds, on each of ``backends``."""
+    return [
+        result_row("lstm", "mask", seed, accuracy + 0.01 * seed, backend=backend)
+        for backend in backends
+        for seed in range(2)
+    ]
+
+
+def test_a_board_of_several_backends_has_a_backend_column_and_one_of_jax_says_it_above():
+    mixed = Leaderboard.from_rows(backend_rows(("tensorflow", "jax")))
+    text = render(mixed, None)
+    ranking = text.split("## Ranking by mean test accuracy")[1].split("\n## ")[0]
+    assert re.search(r"^\| rank +\| architecture +\| padding +\| backend +\|", ranking, re.M)
+    assert (
+        len(re.findall(r"^\| =?1 +\| lstm +\| mask +\| (tensorflow|jax) +\|", ranking, re.M)) == 2
+    )
+    assert "Keras backends tensorflow, jax (a column of the tables)" in text
+    assert "lstm / mask / jax" in render_page(mixed)
+    on_jax = render(Leaderboard.from_rows(backend_rows(("jax",))), None)
+    assert "- **Device:** CPU, Keras backend jax, precision float32" in on_jax
+    assert "| backend" not in on_jax
+    on_tensorflow = render(Leaderboard.from_rows(backend_rows(("tensorflow",))), None)
+    assert "Keras backend" not in on_tensorflow  # reads as a board before --backend did
+
+
+def test_compare_pairs_one_backend_with_another_and_a_board_of_several_backend_by_backend():
+    tensorflow, jax = backend_rows(("tensorflow",)), backend_rows(("jax",), accuracy=0.9)
+    across = compare(Side("tf", tensorflow), Side("jax", jax))
+    assert [cell.cell for cell in across.cells] == [("lstm", "mask")]
+    assert ("backend", "tensorflow", "jax") in across.differing_settings
+    mixed = compare(Side("both", tensorflow + jax), Side("jax", jax))
+    assert [cell.cell for cell in mixed.cells] == [("lstm", "mask", "jax")]
+    assert mixed.only_in == ([("lstm", "mask", "tensorflow")], [])
+    assert "| architecture   | padding   | backend   |" in render_comparison(mixed)

@@ -37,6 +37,7 @@ from harness.results.schema import Measurements, Status
 
 if TYPE_CHECKING:
     from harness.api import VectorizedData
+    from harness.training.feed import CellPlans
 
 LineReporter = Callable[[str], None]
 CellReporter = Callable[[CellSpec, str], None]  # a cell's progress line, for the run's output
@@ -255,11 +256,15 @@ def compilation_cache_of(spec: CellSpec) -> Path | None:
 
 
 def train_cell(
-    spec: CellSpec, report: LineReporter, data: VectorizedData | None = None
+    spec: CellSpec,
+    report: LineReporter,
+    data: VectorizedData | None = None,
+    plans: CellPlans | None = None,
 ) -> dict[str, Any]:
     """Configure the device, load the cell's plugin and the data (``data``, or the cached copy at
-    ``spec.data_cache_path`` with its aligned vectors when the cell uses them), train; never
-    raises."""
+    ``spec.data_cache_path`` with its aligned vectors when the cell uses them), train (on its
+    batch ``plans``, else those of the data cache, on another backend than TensorFlow);
+    never raises."""
     device: dict[str, Any] = {}
     try:
         import_training(spec.backend)
@@ -280,7 +285,7 @@ def train_cell(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Your input ran out of data")
             registry = load_cell_plugins(spec.plugin.get("name", ""), spec.padding)
-            measurements = train_and_score(spec, data, registry, report)
+            measurements = train_and_score(spec, data, registry, report, plans)
         status, reason = Status.DONE, None
     except Diverged as diverged:
         status, reason, measurements = Status.DIVERGED, str(diverged), None
