@@ -156,9 +156,7 @@ class RayExecutor:
         import ray
 
         self.data_ref = ray.put(data)  # once: each node fetches it once, its tasks share it
-        task = ray.remote(max_calls=1, max_retries=0)(run_on_node).options(
-            num_cpus=self.cpus, num_gpus=self.gpus
-        )
+        task = ray.remote(max_calls=1, max_retries=0)(run_on_node)
         waiting = deque(cells)
         try:
             while waiting or self.running:
@@ -176,13 +174,14 @@ class RayExecutor:
     def _submit(self, task: Any, cell: CellSpec, data: VectorizedData) -> Any:
         """Start ``cell``'s task; on another backend than TensorFlow, with that backend's
         environment and the cell's batch plans (a node need not hold the data cache)."""
+        resources = {"num_cpus": self.cpus, "num_gpus": self.gpus}
         if cell.backend == DEFAULT_BACKEND:
-            return task.remote(cell, self.data_ref)
+            return task.options(**resources).remote(cell, self.data_ref)
         from harness.training.feed import load_cell_plans
 
         environment = backend_environment(cell.backend, self.device())
         plans = load_cell_plans(cell, data.cache_path)
-        return task.options(runtime_env={"env_vars": environment}).remote(
+        return task.options(**resources, runtime_env={"env_vars": environment}).remote(
             cell, self.data_ref, plans
         )
 
