@@ -28,7 +28,9 @@ names other data; each measurement a ratio of things timed in this one run, on t
 7. growth: how vectorising, caching, an epoch and peak memory grow with training rows
    (``benchmarks/cost_growth.py``: always on the embedded sample, and rows repeated from it);
 8. ray: ``--executor ray`` against local workers (``benchmarks/ray_cost.py``; the ray extra);
-9. determinism: the throughput cost of op determinism (last: it stays on once enabled).
+9. backends: each built-in under ``bucket`` on TensorFlow, JAX and (when installed) torch,
+   steady epoch, warm-up and whole cell, and JAX's compiling (``benchmarks/backends.py``);
+10. determinism: the throughput cost of op determinism (last: it stays on once enabled).
 
 ``--matrix BASELINE NEW`` adds the comparison of two whole-matrix runs
 (``benchmarks/matrix_speedup.py``), read from their results files. Without ``--sections``
@@ -57,6 +59,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import backends
 import cost_growth
 import fixed_cost
 import matrix_speedup
@@ -395,6 +398,7 @@ def render(results: dict) -> str:
         ("overhead", lambda o: _render_overhead(o, results.get("determinism"))),
         ("fixed_cost", fixed_cost.render_section),
         ("ray", _render_ray),
+        ("backends", backends.render_section),
     ]
     for key, render_section in renderers:
         if key in results:
@@ -711,6 +715,7 @@ SECTIONS: dict[str, Callable[[Bench], Any]] = {
     "optimizer": lambda b: optimizer_step.optimizer_costs(b.data, b.registry, b.training),
     "growth": growth_section,
     "ray": ray_section,
+    "backends": lambda b: backends.measure(b.data, b.registry, b.training),
     "determinism": lambda b: determinism_cost(b.data, b.registry, b.training),
 }
 

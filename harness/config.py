@@ -36,6 +36,9 @@ EXECUTORS = ("local", "ray")
 MAX_SEEDS = 1_000  # each seed is a cell per architecture and padding strategy
 MAX_SPLIT_SEED = 2**32 - 1  # NumPy's classic seed range
 MAX_THREADS = 1_024
+# Keras's backends a cell can train on (docs/backends.md); the first is the default.
+BACKENDS = ("tensorflow", "jax", "torch")
+DEFAULT_BACKEND = BACKENDS[0]
 
 
 def check_range(
@@ -225,19 +228,25 @@ class CellSpec:
     padding_plugin: dict[str, str] = field(default_factory=dict)  # the padding strategy's
     score_test: bool = True  # False: a tuning trial, scored on the validation split only
     embeddings: dict[str, Any] = field(default_factory=dict)  # pretrained vectors; {}: none
+    backend: str = DEFAULT_BACKEND  # Keras's backend the cell trains on
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise HarnessError(f"--backend takes {', '.join(BACKENDS)}, not {self.backend!r}")
 
     @property
     def label(self) -> str:
-        return f"{self.architecture} / {self.padding} / seed {self.seed}"
+        backend = "" if self.backend == DEFAULT_BACKEND else f" / {self.backend}"
+        return f"{self.architecture} / {self.padding}{backend} / seed {self.seed}"
 
     def configuration(self) -> dict[str, Any]:
         """What determines the result (not where the data is cached, nor the summary).
 
         The plugins that contributed the architecture and the padding strategy are part of
         it, with their distribution and version, so that a cell of a changed strategy is a
-        new cell. ``score_test`` appears only when False (a tuning trial), and ``embeddings``
-        only when the cell uses pretrained vectors, so that every other cell keeps the hash it
-        had before these existed.
+        new cell. ``score_test`` appears only when False (a tuning trial), ``embeddings``
+        only when the cell uses pretrained vectors, and ``backend`` only when it is not
+        TensorFlow, so that every other cell keeps the hash it had before these existed.
         """
         config = dataclasses.asdict(self)
         config.pop("data_cache_path")
@@ -246,6 +255,8 @@ class CellSpec:
             config.pop("score_test")
         if not self.embeddings:
             config.pop("embeddings")
+        if self.backend == DEFAULT_BACKEND:
+            config.pop("backend")
         return config
 
     def config_hash(self) -> str:
@@ -272,6 +283,7 @@ class RunOptions:
 
     architectures: tuple[str, ...] = ()  # empty: every registered architecture
     paddings: tuple[str, ...] = ()  # empty: every registered padding strategy
+    backends: tuple[str, ...] = (DEFAULT_BACKEND,)  # Keras's backends, each cell on each
     seeds: int = 3
     overrides: tuple[str, ...] = ()
     data: DataConfig = field(default_factory=DataConfig)
@@ -290,6 +302,12 @@ class RunOptions:
     def __post_init__(self) -> None:
         check_range("--seeds", self.seeds, 1, MAX_SEEDS)
         check_range("--timeout", self.timeout, 0, 30 * 24 * 3600, low_open=True)  # 30 days
+        object.__setattr__(self, "backends", tuple(dict.fromkeys(self.backends)))
+        unknown = [name for name in self.backends if name not in BACKENDS]
+        if unknown or not self.backends:
+            raise HarnessError(
+                f"--backend takes {', '.join(BACKENDS)}, not {shortened(unknown or 'none')}"
+            )
 
 
 def parse_overrides(assignments: list[str]) -> dict[str, dict[str, str]]:

@@ -49,7 +49,8 @@ def check_architecture(
 
     Checks the name and hyperparameters; then, with and without masking, that the
     model builds, maps a batch to one probability per class, trains one step to a
-    finite loss, and (with masking) gives the same answer with or without pads.
+    finite loss, and (with masking) gives the same answer with or without pads, on
+    whichever of Keras's backends the process runs.
     """
     assert NAME_PATTERN.match(architecture.name), f"bad name {architecture.name!r}"
     assert architecture.summary.strip(), "summary is empty"
@@ -59,7 +60,7 @@ def check_architecture(
     for mask in (False, True):
         model = build_classifier(architecture, params, TINY_SHAPE, mask=mask)
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=True)
-        probabilities = np.asarray(model(TINY_BATCH))
+        probabilities = _numpy(model(TINY_BATCH))
         assert probabilities.shape == (len(TINY_BATCH), TINY_SHAPE.num_classes), (
             f"{architecture.name} (mask={mask}) gave output of shape {probabilities.shape}"
         )
@@ -74,11 +75,18 @@ def _assert_ignores_padding(model: Any, name: str) -> None:
     row = TINY_BATCH[1:2, :2]
     padded = np.pad(row, ((0, 0), (0, 5)))
     np.testing.assert_allclose(
-        np.asarray(model(row)),
-        np.asarray(model(padded)),
+        _numpy(model(row)),
+        _numpy(model(padded)),
         atol=1e-5,
         err_msg=f"{name} with masking answers differently once pads are appended",
     )
+
+
+def _numpy(tensor: Any) -> np.ndarray:
+    """A model's output as a NumPy array, on any of Keras's backends."""
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(tensor))
 
 
 def check_padding_strategy(strategy: PaddingStrategy, batch_size: int = 2) -> None:

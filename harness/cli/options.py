@@ -21,6 +21,8 @@ import cloup
 from click.core import ParameterSource
 
 from harness.config import (
+    BACKENDS,
+    DEFAULT_BACKEND,
     EXECUTORS,
     DataConfig,
     DeviceConfig,
@@ -337,6 +339,16 @@ EXECUTION_OPTIONS = cloup.option_group(
         show_default=True,
         metavar="auto|cpu|gpu|gpu:N",
         help="Where cells train.",
+    ),
+    cloup.option(
+        "--backend",
+        "backends",
+        type=click.Choice(BACKENDS),
+        multiple=True,
+        default=(DEFAULT_BACKEND,),
+        show_default=True,
+        metavar="NAME",
+        help="Keras backend (repeatable; docs/backends.md).",
     ),
     cloup.option("--mixed-precision", is_flag=True, help="Train in mixed_float16."),
     cloup.option("--deterministic", is_flag=True, help="Op determinism: same seed, same bits."),

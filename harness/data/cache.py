@@ -9,7 +9,9 @@ not at all (written aside, then renamed). A cell's worker reads an entry with
 
 Pretrained word vectors aligned to an entry's vocabulary are kept inside the entry, one
 folder per file of vectors (:func:`embeddings_path`), made once the same way; a worker
-reads them with :func:`load_embeddings` and never reads the file of vectors.
+reads them with :func:`load_embeddings` and never reads the file of vectors. So are the
+batch plans of its splits (:func:`plan_path`, :mod:`harness.batching.plan`), the batches a
+worker of another Keras backend than TensorFlow trains and scores on.
 
 Every folder is verified whenever it is read: its ``meta.json`` holds a SHA-256 of its own
 content and one of the arrays beside it. A damaged folder (a file cut short, changed or
@@ -50,6 +52,7 @@ __getattr__ = moved_to(
 CACHE_FORMAT = 5  # bump when the stored arrays or meta.json change (5: checksums)
 SPLITS_FILE = "splits.npz"
 MATRIX_FILE = "matrix.npy"
+ARRAYS_FILE = "arrays.npz"
 
 T = TypeVar("T")
 
@@ -148,6 +151,38 @@ def load_embeddings(path: Path) -> api.PretrainedEmbeddings:
     try:
         return api.PretrainedEmbeddings(np.load(io.BytesIO(stored)), meta)
     except ValueError as error:
+        raise _damaged(path, error) from None
+
+
+def plan_path(data_path: Path, key: str) -> Path:
+    """Where the batch plan ``key`` of the entry at ``data_path``'s splits is kept."""
+    return data_path / "plans" / key
+
+
+def cached_arrays(
+    path: Path, build: Callable[[], dict[str, np.ndarray]], description: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """The arrays kept at ``path`` (a plan), made by ``build()`` once, under the entry's lock,
+    when they are not there (or are damaged); ``description`` says what made them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(staging: Path) -> None:
+        np.savez(staging / ARRAYS_FILE, **build())  # type: ignore[arg-type]
+        _write_meta(staging, description, ARRAYS_FILE)
+
+    return _stored_once(path, write, load_arrays)
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Read and verify arrays written by :func:`cached_arrays`; ``FileNotFoundError`` when
+    there are none, :class:`CacheDamaged` when they do not verify."""
+    if not (path / "meta.json").exists():
+        raise FileNotFoundError(path / "meta.json")
+    _, stored = _verified(path, ARRAYS_FILE)
+    try:
+        with np.load(io.BytesIO(stored)) as arrays:
+            return dict(arrays)
+    except (ValueError, zipfile.BadZipFile) as error:
         raise _damaged(path, error) from None
 
 

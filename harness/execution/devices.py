@@ -1,23 +1,64 @@
 """Device setup, in one place: which device, GPU memory growth, precision, threads, determinism,
-and how many cells share the machine at once.
+and how many cells share the machine at once, for each of Keras's backends.
 
-:func:`configure` must run before TensorFlow builds its first op, so the harness
-calls it at the start of every cell's worker. Everything it did is returned and
-recorded with the cell's result. A machine without a GPU runs everything on CPU.
+What must be known before a backend's library is imported (which backend Keras runs on,
+JAX's memory preallocation, XLA's flags, the CPU for torch) goes into each worker's
+environment (:func:`backend_environment`); :func:`configure` does the rest at the start of
+every cell's worker, before the first op. Everything it did is returned and recorded with
+the cell's result. A machine without a GPU runs everything on CPU.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
-from harness.config import DeviceConfig
+from harness.config import DEFAULT_BACKEND, DeviceConfig
 from harness.errors import HarnessError
 
 
-def configure(config: DeviceConfig) -> dict[str, Any]:
-    """Apply ``config`` to TensorFlow and return what was set up, for the result row."""
+def backend_environment(backend: str, config: DeviceConfig) -> dict[str, str]:
+    """What a worker of ``backend`` needs in its environment before it imports Keras: the
+    backend; for JAX, GPU memory taken as needed (the equivalent of TensorFlow's memory
+    growth), the CPU alone with ``--device cpu``, and XLA's threads and determinism; for
+    torch, the CPU with ``--device cpu`` and deterministic cuBLAS."""
+    environment = {"KERAS_BACKEND": backend}
+    cpu = config.device == "cpu"
+    if backend == "jax":
+        flags = [os.environ.get("XLA_FLAGS", "")]
+        threads = threads_per_cell(config)
+        if threads == 1:
+            flags.append("--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+        if config.deterministic:
+            flags.append("--xla_gpu_deterministic_ops=true")
+        environment |= {
+            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+            "XLA_FLAGS": " ".join(flag for flag in flags if flag),
+            **({"JAX_PLATFORMS": "cpu"} if cpu else {}),
+        }
+    elif backend == "torch":
+        environment |= {"KERAS_TORCH_DEVICE": "cpu"} if cpu else {}
+        if config.deterministic:
+            environment["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+    return environment
+
+
+def configure(
+    config: DeviceConfig, backend: str = DEFAULT_BACKEND, compilation_cache: Path | None = None
+) -> dict[str, Any]:
+    """Apply ``config`` to ``backend`` in this process (its library imported, no op run yet)
+    and return what was set up, for the result row; JAX keeps its compiled programs in
+    ``compilation_cache``."""
+    if backend == "jax":
+        return _configure_jax(config, compilation_cache)
+    if backend == "torch":
+        return _configure_torch(config)
+    return _configure_tensorflow(config)
+
+
+def _configure_tensorflow(config: DeviceConfig) -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
@@ -44,6 +85,64 @@ def configure(config: DeviceConfig) -> dict[str, Any]:
         # which of the machine's GPUs this process was given (by --jobs or by Ray); None: all
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
         "gpu_name": _gpu_name(gpus[chosen]) if chosen is not None else None,
+        "precision_policy": keras.mixed_precision.global_policy().name,
+    }
+
+
+def _configure_jax(config: DeviceConfig, compilation_cache: Path | None) -> dict[str, Any]:
+    """JAX on ``config``'s device (threads and memory were set by the environment), its
+    programs kept in ``compilation_cache`` so that a cell of the same shapes compiles none."""
+    import jax
+
+    gpus = jax.devices("gpu") if jax.default_backend() == "gpu" else []
+    chosen = _choose(config.device, gpus, "JAX")
+    if chosen is not None:
+        jax.config.update("jax_default_device", gpus[chosen])
+    if compilation_cache is not None:
+        jax.config.update("jax_compilation_cache_dir", str(compilation_cache))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    return {
+        **_keras_setup(config, chosen),
+        "threads_used": threads_per_cell(config),  # None: XLA's own choice
+        "gpus_found": len(gpus),
+        "gpu_name": gpus[chosen].device_kind if chosen is not None else None,
+        "compilation_cache": str(compilation_cache) if compilation_cache else None,
+    }
+
+
+def _configure_torch(config: DeviceConfig) -> dict[str, Any]:
+    """torch on ``config``'s device: one GPU a cell (``torch.cuda.set_device``), its threads,
+    and deterministic algorithms when asked."""
+    import torch
+
+    gpus = list(range(torch.cuda.device_count())) if config.device != "cpu" else []
+    chosen = _choose(config.device, gpus, "torch")
+    if chosen is not None:
+        torch.cuda.set_device(chosen)
+    threads = threads_per_cell(config)
+    if threads:
+        torch.set_num_threads(threads)
+    if config.deterministic:
+        torch.use_deterministic_algorithms(True)
+    return {
+        **_keras_setup(config, chosen),
+        "threads_used": threads,  # None: torch's own choice
+        "gpus_found": len(gpus),
+        "gpu_name": torch.cuda.get_device_name(chosen) if chosen is not None else None,
+    }
+
+
+def _keras_setup(config: DeviceConfig, chosen: int | None) -> dict[str, Any]:
+    """The precision policy set through Keras, and what every backend's setup records."""
+    import keras
+
+    keras.mixed_precision.set_global_policy(
+        "mixed_float16" if config.mixed_precision else "float32"
+    )
+    return {
+        **asdict(config),
+        "used": f"GPU:{chosen}" if chosen is not None else "CPU",
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
         "precision_policy": keras.mixed_precision.global_policy().name,
     }
 
@@ -135,12 +234,12 @@ def gpus_for_workers(config: DeviceConfig, gpus: list[str]) -> list[str]:
     return gpus
 
 
-def _choose(device: str, gpus: list[Any]) -> int | None:
+def _choose(device: str, gpus: list[Any], library: str = "TensorFlow") -> int | None:
     kind, _, index = device.partition(":")
     if kind == "cpu" or (kind == "auto" and not gpus):
         return None
     if not gpus:
-        raise HarnessError(f"--device {device}: TensorFlow finds no GPU on this machine")
+        raise HarnessError(f"--device {device}: {library} finds no GPU on this machine")
     chosen = int(index or 0)
     if chosen >= len(gpus):
         raise HarnessError(f"--device {device}: only {len(gpus)} GPU(s) found")

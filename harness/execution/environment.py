@@ -19,13 +19,20 @@ def package_version(distribution: str) -> str | None:
         return None
 
 
-def versions() -> dict[str, str | None]:
+# The packages of each of Keras's backends but TensorFlow's, whose versions a row records.
+BACKEND_PACKAGES = {"jax": ("jax", "jaxlib"), "torch": ("torch",)}
+
+
+def versions(backend: str = "tensorflow") -> dict[str, str | None]:
+    """The versions that produced a result; with another backend than TensorFlow, also its
+    packages' (TensorFlow vectorised the data)."""
     return {
         "python": platform.python_version(),
         "tensorflow": package_version("tensorflow") or package_version("tensorflow-cpu"),
         "keras": package_version("keras"),
         "rnn-harness": package_version("rnn-harness"),
         "tensorflow-datasets": package_version("tensorflow-datasets"),
+        **{name: package_version(name) for name in BACKEND_PACKAGES.get(backend, ())},
     }
 
 

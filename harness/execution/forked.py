@@ -1,9 +1,10 @@
 """Workers forked from a preloaded parent: each cell still runs in a process of its own, but
 none pays for importing TensorFlow and Keras.
 
-A fork server (:class:`ForkServer`, one per slot of the local executor) is a fresh
-interpreter that imports TensorFlow, Keras, the training stage and every plugin, runs no
-TensorFlow op (so no runtime, thread pool or device context exists yet), then forks one
+A fork server (:class:`ForkServer`, one per slot of the local executor and Keras backend) is
+a fresh interpreter that imports Keras on its backend (TensorFlow, JAX or torch: a server of
+another backend than TensorFlow never imports TensorFlow), the training stage and every
+plugin, runs no op (so no runtime, thread pool or device context exists yet), then forks one
 worker per cell it is sent. The worker is isolated as a fresh one is: it leads a session
 and process group of its own (killed whole on timeout), it ends with its cell (so its memory,
 leaked or not, goes with it), and it kills itself when the harness dies (it watches a
@@ -44,6 +45,7 @@ from harness.execution.worker import (
     OUTPUT_TAIL_LINES,
     CellOutcome,
     LineReporter,
+    backend_of_this_process,
     death_reason,
     import_training,
     message_of,
@@ -80,7 +82,7 @@ class ForkServer:
 
     def __init__(self, environment: dict[str, str] | None = None) -> None:
         """``environment`` adds variables to the server's, and so its workers' (e.g. their
-        own ``CUDA_VISIBLE_DEVICES``)."""
+        own ``CUDA_VISIBLE_DEVICES``, and the backend's: ``KERAS_BACKEND``...)."""
         lifeline, self._lifeline = os.pipe()  # the harness holds the only writing end
         events, events_out = os.pipe()
         try:
@@ -221,11 +223,12 @@ def serve(lifeline: int, events_fd: int) -> None:
     """Preload, then fork a worker for each cell line of stdin, one at a time, and report
     on ``events_fd`` how each ended; die with the harness."""
     events = open(events_fd, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 (for life)
-    import_training()
+    backend = backend_of_this_process()
+    import_training(backend)
     from harness.plugin.manager import load_registry
 
     load_registry()  # every plugin imported once, here, not in each worker
-    unsafe = why_fork_is_unsafe()
+    unsafe = why_fork_is_unsafe(backend)
     worker: list[int] = []  # the running worker, for the lifeline's watcher
     threading.Thread(target=_die_with_harness, args=(lifeline, worker), daemon=True).start()
     for line in sys.stdin:
@@ -244,9 +247,19 @@ def serve(lifeline: int, events_fd: int) -> None:
         _send(events, "exited", pid=pid, returncode=os.waitstatus_to_exitcode(status))
 
 
-def why_fork_is_unsafe() -> str | None:
-    """Why forking this process would be unsafe (TensorFlow's runtime already started, with
-    its threads and devices); None when it is safe."""
+def why_fork_is_unsafe(backend: str = "tensorflow") -> str | None:
+    """Why forking this process would be unsafe (the runtime of Keras's ``backend`` already
+    started, with its threads and devices); None when it is safe."""
+    if backend == "jax":
+        from jax._src import xla_bridge
+
+        started = xla_bridge.backends_are_initialized()
+        return "JAX's runtime started while the plugins were imported" if started else None
+    if backend == "torch":
+        import torch
+
+        started = torch.cuda.is_initialized()
+        return "CUDA started while the plugins were imported" if started else None
     from tensorflow.python.eager import context
 
     started = context.context_safe()

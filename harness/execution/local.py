@@ -3,11 +3,12 @@ at once.
 
 Each of the ``--jobs`` slots runs cells one after another, taking the next from one queue
 in the order given (the runner gives the longest first). On Linux a slot forks each cell's
-worker from a fork server of its own, which imported TensorFlow, Keras and the plugins once
-(:mod:`harness.execution.forked`), so a cell pays no import. Elsewhere, or where forking is
-unsafe, each worker is a fresh interpreter; then, while a slot's cell trains, the slot starts
-the worker of its next cell (a spare), so that the spare's imports overlap the training
-instead of adding to it, where the cells leave the CPU room for it (:func:`prestarts`).
+worker from a fork server of its own for the cell's Keras backend, which imported Keras on
+that backend and the plugins once (:mod:`harness.execution.forked`), so a cell pays no import.
+Elsewhere, or where forking is unsafe, each worker is a fresh interpreter; then, while a
+slot's cell trains, the slot starts the worker of its next cell (a spare), so that the
+spare's imports overlap the training instead of adding to it, where the cells leave the CPU
+room for it (:func:`prestarts`).
 Each row says how its worker started.
 
 With several GPUs, each slot has a GPU of its own, given to its workers (spares included)
@@ -29,6 +30,7 @@ from harness.config import CellSpec, DeviceConfig
 from harness.errors import HarnessError
 from harness.execution import environment
 from harness.execution.devices import (
+    backend_environment,
     gpus_for_workers,
     resolve_jobs,
     threads_per_cell,
@@ -91,7 +93,8 @@ class LocalExecutor:
         if prestart is None:
             prestart = prestarts(self._device, host["cores"] or 1, self.gpus)
         self.prestart = prestart and not in_process and worker_start == SPAWN
-        self.servers: dict[int, ForkServer] = {}  # each slot's, kept from run to run
+        # each slot's, one a backend, kept from run to run
+        self.servers: dict[tuple[int, str], ForkServer] = {}
         self._slots: list[_Slot] = []
         if in_process:  # before vectorising the data starts TensorFlow in this process
             configure_this_process(self._device)
@@ -144,25 +147,32 @@ class LocalExecutor:
             server.kill()
         self.servers.clear()
 
-    def fork_server(self, slot: int, environment: dict[str, str]) -> ForkServer | None:
-        """Slot ``slot``'s fork server, started on first use (again if it died); None where
-        workers are spawned, or once forking proved unsafe."""
+    def worker_environment(self, slot_environment: dict[str, str], backend: str) -> dict[str, str]:
+        """What a worker of ``backend`` on a slot of ``slot_environment`` adds to this
+        process's environment."""
+        return {**slot_environment, **backend_environment(backend, self._device)}
+
+    def fork_server(
+        self, slot: int, backend: str, environment: dict[str, str]
+    ) -> ForkServer | None:
+        """Slot ``slot``'s fork server for Keras's ``backend``, started on first use (again if
+        it died); None where workers are spawned, or once forking proved unsafe."""
         if self.worker_start != FORK or self.in_process:
             return None
-        server = self.servers.get(slot)
+        server = self.servers.get((slot, backend))
         if server is None or not server.alive:
             if server is not None:
                 server.kill()
-            server = self.servers[slot] = ForkServer(environment)
+            server = self.servers[slot, backend] = ForkServer(environment)
         return server
 
-    def cannot_fork(self, slot: int, reason: str) -> None:
-        """Spawn every later worker: slot ``slot``'s fork server found forking unsafe
-        (``reason``); the other slots' servers find the same before they fork."""
+    def cannot_fork(self, slot: int, backend: str, reason: str) -> None:
+        """Spawn every later worker: slot ``slot``'s fork server of ``backend`` found forking
+        unsafe (``reason``); the other servers find the same before they fork."""
         if self.worker_start == FORK:
             warnings.warn(f"workers start as fresh interpreters: {reason}", stacklevel=2)
         self.worker_start = SPAWN
-        self.servers.pop(slot).kill()
+        self.servers.pop((slot, backend)).kill()
 
 
 def prestarts(device: DeviceConfig, cores: int, gpus: list[str]) -> bool:
@@ -225,7 +235,8 @@ class _Slot:
         self.environment = environment
         self.report = report
         self.waiting = waiting
-        self.spare: WorkerProcess | None = None
+        self.spare: WorkerProcess | None = None  # started for a cell of ``spare_backend``
+        self.spare_backend = ""
         self.running: tuple[CellSpec, Callable[[], None]] | None = None  # a cell, its stop
         self.ran_one = False
 
@@ -242,20 +253,24 @@ class _Slot:
 
         if self.executor.in_process:
             return cell, run_in_process(cell, say)
-        server = self.executor.fork_server(self.number, self.environment)
+        environment = self.executor.worker_environment(self.environment, cell.backend)
+        server = self.executor.fork_server(self.number, cell.backend, environment)
         if server is not None:
             self.running = (cell, server.kill_worker)
             try:
                 outcome = server.run(cell, self.executor.timeout, say)
                 return cell, replace(outcome, executor={"worker_start": FORK})
             except ForkUnsafe as unsafe:
-                self.executor.cannot_fork(self.number, str(unsafe))
+                self.executor.cannot_fork(self.number, cell.backend, str(unsafe))
             finally:
                 self.running = None
-        worker = self.spare or WorkerProcess(self.environment)
+        if self.spare_backend != cell.backend:
+            self.close()
+        worker = self.spare or WorkerProcess(environment)
         self.spare = None
         if self.executor.prestart and self.waiting.wants_spare():
-            self.spare = WorkerProcess(self.environment)
+            # of this cell's backend; one of another is replaced at the next cell
+            self.spare, self.spare_backend = WorkerProcess(environment), cell.backend
         self.running = (cell, worker.kill)
         try:
             outcome = worker.run(cell, self.executor.timeout, say)

@@ -5,10 +5,11 @@ Each raises :class:`~harness.errors.HarnessError` with one line that names the o
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
-from harness.config import DeviceConfig
+from harness.config import DEFAULT_BACKEND, DeviceConfig
 from harness.errors import HarnessError
 from harness.execution import environment
 from harness.execution.claims import CLAIMS_SUFFIX
@@ -94,6 +95,29 @@ def check_embedding_memory(
             f"gradient), and this machine's {memory_gib:g} GiB cannot hold it for "
             f"{cells_at_a_time} cell{'s' if cells_at_a_time > 1 else ''} at a time; lower "
             "--embedding-dim or --vocabulary-size"
+        )
+
+
+# How to install each of Keras's backends: its package, and the line that says how.
+BACKEND_INSTALLS = {
+    "tensorflow": ("tensorflow", "pip install tensorflow"),
+    "jax": ("jax", "pip install 'rnn-harness[jax]'"),
+    "torch": ("torch", "pip install 'rnn-harness[torch]' (docs/backends.md)"),
+}
+
+
+def check_backends(backends: tuple[str, ...], *, in_process: bool) -> None:
+    """Refuse a backend whose package this Python lacks, and any but TensorFlow's for cells
+    run in this process, whose Keras runs on TensorFlow."""
+    for backend in backends:
+        package, install = BACKEND_INSTALLS[backend]
+        if importlib.util.find_spec(package) is None:
+            raise HarnessError(f"--backend {backend}: {package} is not installed; {install}")
+    others = [backend for backend in backends if backend != DEFAULT_BACKEND]
+    if in_process and others:
+        raise HarnessError(
+            f"--in-process trains on this process's Keras backend, {DEFAULT_BACKEND}: leave "
+            f"out --in-process to train --backend {others[0]} in worker processes"
         )
 
 

@@ -23,14 +23,16 @@ from collections.abc import Generator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from harness.config import CellSpec, DeviceConfig, ExecutorConfig
+from harness.config import DEFAULT_BACKEND, CellSpec, DeviceConfig, ExecutorConfig
 from harness.errors import HarnessError
 from harness.execution import environment
+from harness.execution.devices import backend_environment
 from harness.execution.worker import CellOutcome, CellReporter, train_cell
 from harness.results.schema import Status
 
 if TYPE_CHECKING:
     from harness.api import VectorizedData
+    from harness.training.feed import CellPlans
 
 INSTALL_HINT = "--executor ray needs Ray, which is not installed: pip install 'rnn-harness[ray]'"
 WAKE_SECONDS = 0.5  # how often the driver checks timeouts (and sees a Ctrl-C)
@@ -154,15 +156,13 @@ class RayExecutor:
         import ray
 
         self.data_ref = ray.put(data)  # once: each node fetches it once, its tasks share it
-        task = ray.remote(max_calls=1, max_retries=0)(run_on_node).options(
-            num_cpus=self.cpus, num_gpus=self.gpus
-        )
+        task = ray.remote(max_calls=1, max_retries=0)(run_on_node)
         waiting = deque(cells)
         try:
             while waiting or self.running:
                 while waiting and len(self.running) < self.cells_at_once:
                     cell = waiting.popleft()
-                    self.running[task.remote(cell, self.data_ref)] = (cell, time.perf_counter())
+                    self.running[self._submit(task, cell, data)] = (cell, time.perf_counter())
                 ready, _ = ray.wait(list(self.running), num_returns=1, timeout=WAKE_SECONDS)
                 for ref in ready:
                     cell, started = self.running.pop(ref)
@@ -170,6 +170,20 @@ class RayExecutor:
                 yield from self._time_out()
         finally:
             self._cancel_running()
+
+    def _submit(self, task: Any, cell: CellSpec, data: VectorizedData) -> Any:
+        """Start ``cell``'s task; on another backend than TensorFlow, with that backend's
+        environment and the cell's batch plans (a node need not hold the data cache)."""
+        resources = {"num_cpus": self.cpus, "num_gpus": self.gpus}
+        if cell.backend == DEFAULT_BACKEND:
+            return task.options(**resources).remote(cell, self.data_ref)
+        from harness.training.feed import load_cell_plans
+
+        environment = backend_environment(cell.backend, self.device())
+        plans = load_cell_plans(cell, data.cache_path)
+        return task.options(**resources, runtime_env={"env_vars": environment}).remote(
+            cell, self.data_ref, plans
+        )
 
     def _time_out(self) -> Generator[tuple[CellSpec, CellOutcome], None, None]:
         import ray
@@ -258,12 +272,15 @@ def cells_at_once(nodes: list[dict[str, float]], cpus: int, gpus: int) -> int:
     return int(fits)
 
 
-def run_on_node(cell: CellSpec, data: VectorizedData) -> dict[str, Any]:
-    """The Ray task: train ``cell`` on ``data`` here; what happened, and where."""
+def run_on_node(
+    cell: CellSpec, data: VectorizedData, plans: CellPlans | None = None
+) -> dict[str, Any]:
+    """The Ray task: train ``cell`` on ``data`` (and its batch ``plans``) here; what
+    happened, and where."""
     import ray
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    result = train_cell(cell, lambda line: print(line, flush=True), data)
+    result = train_cell(cell, lambda line: print(line, flush=True), data, plans)
     result["node"] = environment.host()
     result["placement"] = {
         "node_id": ray.get_runtime_context().get_node_id(),

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from harness import __version__
 from harness.api import VectorizedData
 from harness.config import (
+    DEFAULT_BACKEND,
     CellSpec,
     DeviceConfig,
     Params,
@@ -36,6 +37,7 @@ from harness.data.embeddings import coverage_line, with_embeddings
 from harness.data.vectorize import prepare
 from harness.errors import HarnessError, UnknownNameError
 from harness.execution import environment
+from harness.execution.batch_plans import make_batch_plans
 from harness.execution.claims import CellClaims
 from harness.execution.cost import (
     RunEstimate,
@@ -47,6 +49,7 @@ from harness.execution.cost import (
 )
 from harness.execution.executor import Executor, open_executor
 from harness.execution.preflight import (
+    check_backends,
     check_embedding_memory,
     check_output_directory,
     check_writable_directory,
@@ -80,6 +83,7 @@ def select(options: RunOptions, registry: Registry) -> Selection:
         if name not in registry.architectures:
             raise UnknownNameError("architecture in --set", name, registry.architectures)
         registry.architecture(name).item.resolve(values)
+    check_backends(options.backends, in_process=options.in_process)
     params = {
         name: registry.architecture(name).item.resolve(overrides.get(name, {}))
         for name in architectures
@@ -99,7 +103,8 @@ def plan_cells(
 
     The executor says what ``machine`` is (this machine; on Ray, the resources each cell
     asks for), and it is part of each cell's configuration (docs/results.md), as are the
-    pretrained vectors ``data`` carries, if any, frozen or fine-tuned as ``options`` say.
+    pretrained vectors ``data`` carries, if any, frozen or fine-tuned as ``options`` say, and
+    Keras's backend, one cell on each of ``options.backends``.
     """
     embeddings = cell_embeddings(options, data)
     return [
@@ -114,9 +119,11 @@ def plan_cells(
             data,
             machine,
             embeddings=embeddings,
+            backend=backend,
         )
         for name, params in selection.params.items()
         for padding in selection.paddings
+        for backend in options.backends
         for seed in range(options.seeds)
     ]
 
@@ -133,6 +140,7 @@ def cell_of(
     machine: dict[str, Any],
     score_test: bool = True,
     embeddings: dict[str, Any] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> CellSpec:
     """One cell on ``data``, its plugins described as its configuration records them."""
     return CellSpec(
@@ -150,6 +158,7 @@ def cell_of(
         padding_plugin=_described(registry.padding_strategy(padding).source),
         score_test=score_test,
         embeddings=embeddings or {},
+        backend=backend,
     )
 
 
@@ -217,6 +226,7 @@ def run(options: RunOptions, say: Say = print) -> list[ResultRow]:
             say(f"note: {note}")
         if data.embeddings is not None and options.embeddings is not None:
             say(coverage_line(data.embeddings.description, options.embeddings.trainable))
+        make_batch_plans(todo, data, registry, say)
         todo, estimate = longest_first(
             todo,
             estimate_run(
@@ -354,6 +364,7 @@ def result_row(
         "architecture": cell.architecture,
         "padding": cell.padding,
         "seed": cell.seed,
+        "backend": cell.backend,
         "params": cell.params,
         "plugin": cell.plugin,
         "padding_plugin": cell.padding_plugin,
@@ -364,7 +375,7 @@ def result_row(
         "device": {**cell.configuration()["device"], **outcome.device},
         "measurements": outcome.measurements,
         "cell_wall_seconds": round(outcome.wall_seconds, 3),
-        "versions": environment.versions(),
+        "versions": environment.versions(cell.backend),
         "host": outcome.node or environment.host(),  # where the cell ran
         "placement": outcome.executor,
         "git_commit": environment.git_commit(ignoring=results_path),

@@ -32,11 +32,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from harness.config import CellSpec, DeviceConfig
+from harness.config import DEFAULT_BACKEND, CellSpec, DeviceConfig
 from harness.results.schema import Measurements, Status
 
 if TYPE_CHECKING:
     from harness.api import VectorizedData
+    from harness.training.feed import CellPlans
 
 LineReporter = Callable[[str], None]
 CellReporter = Callable[[CellSpec, str], None]  # a cell's progress line, for the run's output
@@ -225,35 +226,54 @@ def run_in_process(spec: CellSpec, report: LineReporter) -> CellOutcome:
 
 
 _configured_device: dict[str, Any] | None = None
+COMPILATION_CACHE = "jax-compilation"  # JAX's compiled programs, in the harness's cache folder
 
 
-def configure_this_process(device: DeviceConfig) -> dict[str, Any]:
-    """Apply ``device`` to TensorFlow in this process and return what was set up.
+def configure_this_process(
+    device: DeviceConfig, backend: str = DEFAULT_BACKEND, compilation_cache: Path | None = None
+) -> dict[str, Any]:
+    """Apply ``device`` to Keras's ``backend`` in this process and return what was set up
+    (see :func:`harness.execution.devices.configure`).
 
-    TensorFlow takes its device settings once a process, before it first runs an op,
-    so only the first call applies its settings; later calls return the first's.
+    A backend takes its device settings once a process, before it first runs an op, so
+    only the first call applies its settings; later calls return the first's.
     """
     global _configured_device
     if _configured_device is None:
         from harness.execution.devices import configure
 
-        _configured_device = configure(device)
+        _configured_device = configure(device, backend, compilation_cache)
     return _configured_device
 
 
+def compilation_cache_of(spec: CellSpec) -> Path | None:
+    """Where a JAX cell keeps its compiled programs: beside the data cache it reads, when
+    this machine holds that folder; None for the other backends."""
+    folder = Path(spec.data_cache_path).parent
+    if spec.backend != "jax" or not folder.is_dir():
+        return None
+    return folder / COMPILATION_CACHE
+
+
 def train_cell(
-    spec: CellSpec, report: LineReporter, data: VectorizedData | None = None
+    spec: CellSpec,
+    report: LineReporter,
+    data: VectorizedData | None = None,
+    plans: CellPlans | None = None,
 ) -> dict[str, Any]:
     """Configure the device, load the cell's plugin and the data (``data``, or the cached copy at
-    ``spec.data_cache_path`` with its aligned vectors when the cell uses them), train; never
-    raises."""
+    ``spec.data_cache_path`` with its aligned vectors when the cell uses them), train (on its
+    batch ``plans``, else those of the data cache, on another backend than TensorFlow);
+    never raises."""
     device: dict[str, Any] = {}
     try:
+        import_training(spec.backend)
         from harness.data.cache import embeddings_path, load_embeddings, load_prepared
         from harness.plugin.manager import load_cell_plugins
-        from harness.training.fit import Diverged, train_and_score
+        from harness.training.fit import Diverged, backend_facts, train_and_score
 
-        device = configure_this_process(spec.device)
+        device = configure_this_process(spec.device, spec.backend, compilation_cache_of(spec))
+        device = {**device, **backend_facts(spec.backend)}
         if data is None:
             data = load_prepared(Path(spec.data_cache_path))
             if spec.embeddings:
@@ -265,24 +285,17 @@ def train_cell(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Your input ran out of data")
             registry = load_cell_plugins(spec.plugin.get("name", ""), spec.padding)
-            measurements = train_and_score(spec, data, registry, report)
-        return {
-            "status": Status.DONE,
-            "reason": None,
-            "measurements": measurements,
-            "device": device,
-        }
+            measurements = train_and_score(spec, data, registry, report, plans)
+        status, reason = Status.DONE, None
     except Diverged as diverged:
-        return {
-            "status": Status.DIVERGED,
-            "reason": str(diverged),
-            "measurements": None,
-            "device": device,
-        }
+        status, reason, measurements = Status.DIVERGED, str(diverged), None
     except Exception as error:  # a failing cell is a row, not a crash
         where = traceback.extract_tb(error.__traceback__)[-1]
         reason = f"{type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
-        return {"status": Status.ERROR, "reason": reason, "measurements": None, "device": device}
+        status, measurements = Status.ERROR, None
+    if device:  # whether this worker imported TensorFlow: only its backend's cells need it
+        device["tensorflow_imported"] = sys.modules.get("tensorflow") is not None
+    return {"status": status, "reason": reason, "measurements": measurements, "device": device}
 
 
 def progress_message(line: str) -> str:
@@ -327,20 +340,37 @@ def death_reason(returncode: int, tail: collections.deque[str]) -> str:
 
 
 def main() -> None:
-    """The worker: import what every cell needs, then run the cell its parent sends."""
+    """The worker: import what every cell of its backend needs (Keras's, from its
+    environment), then run the cell its parent sends."""
     cells: queue.SimpleQueue[str] = queue.SimpleQueue()
     threading.Thread(target=_serve_parent, args=(cells,), daemon=True).start()
-    import_training()
+    import_training(backend_of_this_process())
     message = json.loads(cells.get())
     spec = CellSpec.from_dict(message["spec"])
     result = train_cell(spec, lambda line: print(progress_message(line), flush=True))
     Path(message["result"]).write_text(json.dumps(result, default=float))
 
 
-def import_training() -> None:
-    """Import TensorFlow, Keras and the training stage, without starting TensorFlow's
-    runtime: its threads and devices can still be set once the cell is known."""
-    import harness.data.vectorize
+def backend_of_this_process() -> str:
+    """The Keras backend this worker was started for (``KERAS_BACKEND``, which its parent set)."""
+    return os.environ.get("KERAS_BACKEND", DEFAULT_BACKEND)
+
+
+def import_training(backend: str = DEFAULT_BACKEND) -> None:
+    """Import Keras on ``backend`` and the training stage, without starting the backend's
+    runtime: its threads and devices can still be set once the cell is known. With another
+    backend than TensorFlow, TensorFlow cannot be imported in this process from then on, as
+    on a machine without it (Keras then leaves it alone). Raises ``RuntimeError`` when
+    Keras already runs on another backend here."""
+    os.environ["KERAS_BACKEND"] = backend
+    if backend != DEFAULT_BACKEND:
+        sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
+    import keras
+
+    if keras.backend.backend() != backend:
+        raise RuntimeError(
+            f"this process's Keras runs on {keras.backend.backend()}, not on {backend}"
+        )
     import harness.plugin.manager
     import harness.training.fit  # noqa: F401
     from harness.execution import devices  # noqa: F401

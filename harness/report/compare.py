@@ -5,7 +5,9 @@ results file as git revision REV holds it (read with ``git show``). From each si
 comes the board ``harness report`` would draw: the latest row of every cell of the
 newest comparison. A cell (architecture x padding) of both sides is *paired* when
 every seed of both recorded its test predictions on the same test rows, whatever
-else differs; the settings that differ are listed above the table.
+else differs; the settings that differ are listed above the table. Two sides of one
+Keras backend each are compared cell by cell whatever their backends (one backend against
+another); when a side holds several, a cell is also its backend.
 
 For a paired cell the candidate's accuracy minus the baseline's comes with its 95 %
 interval from the hierarchical bootstrap of :mod:`harness.report.statistics`. The verdict
@@ -37,14 +39,14 @@ from scipy import stats
 from tabulate import tabulate
 
 from harness.errors import HarnessError, shortened
-from harness.report.leaderboard import done_by_cell
+from harness.report.leaderboard import backend_of, backends, done_by_cell
 from harness.report.markdown import escape
 from harness.report.statistics import ALPHA, CONFIDENCE, bootstrap, holm
 from harness.results.log import RESULTS_FILE, latest_by_config, parse_rows, read_rows
 from harness.results.predictions import CellCorrectness, cell_correctness
 from harness.results.schema import ResultRow, Status, measurements_of, test_accuracy_of
 
-Cell = tuple[str, str]  # (architecture, padding)
+Cell = tuple[str, ...]  # (architecture, padding), and the backend when a side has several
 BETTER, WORSE, WITHIN_NOISE = "better", "worse", "within noise"
 MISSING = "missing"
 SETTINGS = ("training", "embeddings", "data", "device", "versions", "git_commit", "host")
@@ -199,7 +201,8 @@ def compare(
     baseline: Side, candidate: Side, seed: int = 0, allow_missing: bool = False
 ) -> Comparison:
     """Every cell of both boards, the candidate against the baseline."""
-    cells_a, cells_b = done_by_cell(baseline.rows), done_by_cell(candidate.rows)
+    by_backend = len(backends(baseline.rows)) > 1 or len(backends(candidate.rows)) > 1
+    cells_a, cells_b = _cells(baseline.rows, by_backend), _cells(candidate.rows, by_backend)
     shared = [cell for cell in cells_a if cell in cells_b]
     correctness = {
         cell: (_correctness(cells_a[cell]), _correctness(cells_b[cell])) for cell in shared
@@ -244,20 +247,22 @@ def compare(
         results,
         only,
         differing_settings(baseline, candidate),
-        failed_cells(cells_a, candidate.rows),
+        failed_cells(cells_a, candidate.rows, by_backend),
         allow_missing,
     )
 
 
-def failed_cells(done: dict[Cell, list[ResultRow]], candidate: list[ResultRow]) -> list[FailedCell]:
-    """The cells of ``done`` (the baseline's done rows, by cell) with a seed that the
-    ``candidate``'s board does not have done."""
-    status: dict[tuple[str, str, int], str] = {}
+def failed_cells(
+    done: dict[Cell, list[ResultRow]], candidate: list[ResultRow], by_backend: bool = False
+) -> list[FailedCell]:
+    """The cells of ``done`` (the baseline's done rows, by cell: with their backend when
+    ``by_backend``) with a seed that the ``candidate``'s board does not have done."""
+    status: dict[tuple[Any, ...], str] = {}
     for row in candidate:
         why = f" ({shortened(row['reason'], 80)})" if row["reason"] else ""
-        status[(row["architecture"], row["padding"], row["seed"])] = (
-            Status.DONE if row["status"] == Status.DONE else f"{row['status']}{why}"
-        )
+        cell = (row["architecture"], row["padding"], *([backend_of(row)] if by_backend else []))
+        key = (*cell, row["seed"])
+        status[key] = Status.DONE if row["status"] == Status.DONE else f"{row['status']}{why}"
     failed = []
     for cell, rows in done.items():
         seeds = {row["seed"]: status.get((*cell, row["seed"]), MISSING) for row in rows}
@@ -265,6 +270,11 @@ def failed_cells(done: dict[Cell, list[ResultRow]], candidate: list[ResultRow]) 
         if seeds:
             failed.append(FailedCell(cell, seeds))
     return failed
+
+
+def _cells(rows: list[ResultRow], by_backend: bool) -> dict[Cell, list[ResultRow]]:
+    """The done rows of each cell: (architecture, padding), with the backend if ``by_backend``."""
+    return {key if by_backend else key[:2]: cell for key, cell in done_by_cell(rows).items()}
 
 
 def _correctness(rows: list[ResultRow]) -> CellCorrectness | None:
@@ -336,12 +346,14 @@ def differing_settings(baseline: Side, candidate: Side) -> list[tuple[str, str, 
     ]
 
 
-def _settings(rows: list[ResultRow], cells: set[Cell]) -> dict[str, str]:
-    """The newest row's settings, and the hyperparameters and plugins of ``cells``: the
-    plugin of each architecture and of each padding strategy."""
+def _settings(rows: list[ResultRow], cells: set[tuple[str, str]]) -> dict[str, str]:
+    """The newest row's settings, the backends of the rows, and the hyperparameters and
+    plugins of ``cells`` (architecture, padding): the plugin of each architecture and of
+    each padding strategy."""
     newest = rows[-1]
     settings = _flatten({key: newest.get(key) for key in SETTINGS})
     settings["command"] = newest["command"]
+    settings["backend"] = ", ".join(backends(rows))
     for row in (row for row in rows if (row["architecture"], row["padding"]) in cells):
         settings |= _flatten({f"params[{row['architecture']}]": row["params"]})
         plugin, padding_plugin = row["plugin"], row["padding_plugin"]
@@ -406,7 +418,7 @@ def _render_one(comparison: Comparison, heading: str) -> list[str]:
     if not comparison.candidate.rows:
         parts += ["", "Only in A: this data set."]
     elif not comparison.baseline.rows:
-        names = ", ".join(f"{arch} / {padding}" for arch, padding in comparison.only_in[1])
+        names = ", ".join(" / ".join(cell) for cell in comparison.only_in[1])
         parts += ["", f"Only in B: this data set ({escape(names) or 'no cell done'})."]
     else:
         parts += _settings_and_cells(comparison, heading)
@@ -427,7 +439,7 @@ def _render_one(comparison: Comparison, heading: str) -> list[str]:
         ]
     only_b = comparison.only_in[1]
     if only_b and comparison.baseline.rows:
-        names = ", ".join(f"{arch} / {padding}" for arch, padding in only_b)
+        names = ", ".join(" / ".join(cell) for cell in only_b)
         parts += ["", f"Only in {escape(comparison.candidate.label, code=True)}: {escape(names)}."]
     return parts
 
@@ -468,7 +480,7 @@ def _data_set_name(comparison: Comparison) -> str:
 
 
 def _names(cells: list[Cell]) -> str:
-    return escape(", ".join(f"{arch} / {padding}" for arch, padding in cells))
+    return escape(", ".join(" / ".join(cell) for cell in cells))
 
 
 def _failed_table(failed: list[FailedCell]) -> str:
@@ -479,10 +491,10 @@ def _failed_table(failed: list[FailedCell]) -> str:
             by_what.setdefault(what, []).append(seed)
         for what, seeds in by_what.items():
             table.append([*map(escape, cell.cell), ", ".join(map(str, seeds)), escape(what)])
+    cell_headers = ["architecture", "padding", "backend"][: len(failed[0].cell)]
     return tabulate(
-        table, ["architecture", "padding", "seeds", "in B"], tablefmt="github",
-        disable_numparse=True,
-    )  # fmt: skip
+        table, [*cell_headers, "seeds", "in B"], tablefmt="github", disable_numparse=True
+    )
 
 
 def _cell_table(cells: list[CellComparison]) -> str:
@@ -498,8 +510,7 @@ def _cell_table(cells: list[CellComparison]) -> str:
         )
         table.append(
             [
-                escape(c.cell[0]),
-                escape(c.cell[1]),
+                *(escape(part) for part in c.cell),
                 f"{c.seeds[0]} / {c.seeds[1]}",
                 f"{100 * c.accuracy[0]:.2f}",
                 f"{100 * c.accuracy[1]:.2f}",
@@ -513,8 +524,7 @@ def _cell_table(cells: list[CellComparison]) -> str:
             ]
         )
     headers = [
-        "architecture",
-        "padding",
+        *["architecture", "padding", "backend"][: len(cells[0].cell)],
         "seeds A / B",
         "acc. % A",
         "acc. % B",

@@ -40,7 +40,7 @@ from harness.report.leaderboard import (
 
 PAGE_FILE = "leaderboard.html"
 CSV_COLUMNS = [
-    "rank", "shared_rank", "architecture", "padding", "seeds", "accuracy", "accuracy_sd",
+    "rank", "shared_rank", "architecture", "padding", "backend", "seeds", "accuracy", "accuracy_sd",
     "standard_error", "interval_low", "interval_high", "macro_f1", "calibration_error",
     "best_epoch", "train_per_s", "s_per_epoch", "warmup_s", "infer_per_s", "parameters",
     "padded_share", "peak_host_mb", "test_rows",
@@ -60,28 +60,25 @@ def render_page(board: Leaderboard) -> str:
     return environment.get_template("leaderboard.html.jinja").render(
         facts=_markdown("\n".join(header_facts(board))),
         method=_markdown("\n\n".join([method_paragraph(board), table_note(board)])),
-        machines=_markdown("\n".join(mixed_machines(board.cells))),
+        machines=_markdown("\n".join(mixed_machines(board))),
         columns=[column.header for column in ranking_columns(board)],
         table=_table(board),
-        cells=[_cell_detail(board, c.architecture, c.padding, c.seeds) for c in cells_in_order],
+        cells=[
+            _cell_detail(board, key, c.seeds) for key, c in zip(keys, cells_in_order, strict=True)
+        ],
         failures=board.failures.to_dict("records"),
         specs={
             "throughput": _throughput_chart(board),
             "curves": _curves_chart(board),
             "reliability": _reliability_chart(board),
         },
-        first_cell=_label(keys[0]) if keys else "",
+        first_cell=board.cell_name(keys[0]) if keys else "",
         csv=board.cells.reindex(columns=CSV_COLUMNS).to_csv(index=False),
         rows=_json_safe(board.rows),
         script=Markup(_inline(_page_file("leaderboard.js"))),
         style=Markup(_inline(_page_file("leaderboard.css"))),
         vega=Markup(_inline(_vega_embed_bundle())),
     )
-
-
-def _label(key: CellKey) -> str:
-    architecture, padding = key
-    return f"{architecture} / {padding}"
 
 
 def _markdown(text: str) -> Markup:
@@ -93,14 +90,14 @@ def _table(board: Leaderboard) -> list[dict[str, Any]]:
     columns = ranking_columns(board)
     return [
         {
-            "cell": _label((c.architecture, c.padding)),
+            "cell": board.cell_name(key),
             "architecture": c.architecture,
             "padding": c.padding,
             "values": [
                 (column.text(c), _sort_value(getattr(c, column.sort_by))) for column in columns
             ],
         }
-        for c in board.cells.itertuples()
+        for key, c in zip(cell_keys(board.cells), board.cells.itertuples(), strict=True)
     ]
 
 
@@ -111,9 +108,8 @@ def _sort_value(value: Any) -> str:
     return "" if pd.isna(value) else repr(float(value))
 
 
-def _cell_detail(board: Leaderboard, architecture: str, padding: str, seeds: int) -> dict[str, Any]:
+def _cell_detail(board: Leaderboard, key: CellKey, seeds: int) -> dict[str, Any]:
     """What the page shows of one chosen cell besides its plots."""
-    key = (architecture, padding)
     scores, calibration = board.class_scores.get(key), board.calibration.get(key)
     classes = []
     if scores is not None:
@@ -130,7 +126,7 @@ def _cell_detail(board: Leaderboard, architecture: str, padding: str, seeds: int
                 }
             )
     return {
-        "label": _label(key),
+        "label": board.cell_name(key),
         "seeds": seeds,
         "classes": classes,
         "calibration_error": calibration.expected_error if calibration else None,
@@ -152,9 +148,9 @@ def _throughput_chart(board: Leaderboard) -> dict[str, Any]:
         interval = "95 % interval (±1.96 standard errors, unpaired)"
     values = [
         {
-            "cell": _label((c.architecture, c.padding)),
+            "cell": board.cell_name(key),
             "architecture": c.architecture,
-            "padding": c.padding,
+            "padding": board.cell_name(key).split(" / ", 1)[1],  # and the backend, if several
             "accuracy": 100 * c.accuracy,
             "low": 100 * lo,
             "high": 100 * hi,
@@ -162,7 +158,7 @@ def _throughput_chart(board: Leaderboard) -> dict[str, Any]:
             "throughput": c.train_per_s,
             "seeds": c.seeds,
         }
-        for c, lo, hi in zip(cells.itertuples(), low, high, strict=True)
+        for key, c, lo, hi in zip(cell_keys(cells), cells.itertuples(), low, high, strict=True)
     ]
     shown = alt.param(name="shown", value=[value["cell"] for value in values])
     base = alt.Chart(alt.Data(values=_json_safe(values))).encode(
@@ -209,7 +205,7 @@ def _curves_chart(board: Leaderboard) -> dict[str, Any]:
                     if metric in epoch:
                         values.append(
                             {
-                                "cell": _label(key),
+                                "cell": board.cell_name(key),
                                 "seed": row["seed"],
                                 "epoch": epoch.get("epoch", number),
                                 "split": split,
@@ -217,7 +213,8 @@ def _curves_chart(board: Leaderboard) -> dict[str, Any]:
                                 "kept": epoch.get("epoch", number) == kept,
                             }
                         )
-    cell = alt.param(name="cell", value=_label(cell_keys(board.cells)[0]) if values else "")
+    first = board.cell_name(cell_keys(board.cells)[0]) if values else ""
+    cell = alt.param(name="cell", value=first)
     base = alt.Chart(alt.Data(values=_json_safe(values))).encode(
         x=alt.X("epoch:O", title="epoch", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("accuracy:Q", scale=alt.Scale(zero=False), title="accuracy %"),
@@ -253,7 +250,7 @@ def _reliability_chart(board: Leaderboard) -> dict[str, Any]:
     of confidence, over the diagonal of a perfectly calibrated model."""
     values = [
         {
-            "cell": _label(key),
+            "cell": board.cell_name(key),
             "low": 100 * b.low,
             "high": 100 * b.high,
             "confidence": 100 * b.confidence,
@@ -265,7 +262,7 @@ def _reliability_chart(board: Leaderboard) -> dict[str, Any]:
         for b in calibration.bins
     ]
     keys = cell_keys(board.cells)
-    cell = alt.param(name="cell", value=_label(keys[0]) if keys else "")
+    cell = alt.param(name="cell", value=board.cell_name(keys[0]) if keys else "")
     percent = alt.Scale(domain=[0, 100])
     bins = alt.Chart(alt.Data(values=_json_safe(values))).transform_filter("datum.cell == cell")
     bars = bins.mark_rect(opacity=0.55, stroke="white").encode(

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
+from harness.config import DEFAULT_BACKEND
 from harness.errors import HarnessError
 from harness.report.calibration import Calibration, cell_calibration
 from harness.report.markdown import escape
@@ -53,7 +54,7 @@ THROUGHPUT_NOTE = (
     "tracing is the warm-up); padded share is padding tokens / all tokens fed in one epoch."
 )
 
-CellKey = tuple[str, str]  # (architecture, padding)
+CellKey = tuple[str, str, str]  # (architecture, padding, Keras backend)
 
 
 class NoResultsError(HarnessError):
@@ -92,6 +93,16 @@ class Leaderboard:
     calibration: dict[CellKey, Calibration | None] = field(default_factory=dict)
     left_out: str | None = None  # the rows of other comparisons, in words
 
+    @property
+    def mixed_backends(self) -> bool:
+        """Whether the board's cells trained on more than one of Keras's backends: then its
+        tables name each cell's backend; else its header names the one."""
+        return len(backends(self.rows)) > 1
+
+    def cell_name(self, key: CellKey) -> str:
+        """``architecture / padding``, and ``/ backend`` on a board of several backends."""
+        return " / ".join(key if self.mixed_backends else key[:2])
+
     @classmethod
     def from_rows(cls, rows: list[ResultRow]) -> Leaderboard:
         """The latest row of each cell, of the comparison that the newest row belongs to;
@@ -128,10 +139,22 @@ class Leaderboard:
 
 
 def cell_keys(cells: pd.DataFrame) -> list[CellKey]:
-    """(architecture, padding) of each cell of a board, in its order."""
+    """(architecture, padding, backend) of each cell of a board, in its order."""
     if cells.empty:
         return []
-    return list(zip(cells.architecture, cells.padding, strict=True))
+    return list(zip(cells.architecture, cells.padding, cells.backend, strict=True))
+
+
+def backend_of(row: ResultRow) -> str:
+    """The Keras backend a row's cell trained on (rows before ``--backend``: TensorFlow)."""
+    return str(row.get("backend") or DEFAULT_BACKEND)
+
+
+def backends(rows: list[ResultRow]) -> list[str]:
+    """The Keras backends of ``rows``, each once, in the order of :data:`BACKENDS`' names."""
+    return sorted(
+        {backend_of(row) for row in rows}, key=lambda name: (name != DEFAULT_BACKEND, name)
+    )
 
 
 def class_names(rows: list[ResultRow]) -> list[str]:
@@ -175,12 +198,13 @@ def _rows(count: int) -> str:
     return f"{count} row{'' if count == 1 else 's'}"
 
 
-def done_by_cell(rows: list[ResultRow]) -> dict[tuple[str, str], list[ResultRow]]:
-    """The ``done`` rows of each (architecture, padding), in seed order."""
-    cells: dict[tuple[str, str], list[ResultRow]] = {}
+def done_by_cell(rows: list[ResultRow]) -> dict[CellKey, list[ResultRow]]:
+    """The ``done`` rows of each (architecture, padding, backend), in seed order."""
+    cells: dict[CellKey, list[ResultRow]] = {}
     for row in sorted(rows, key=lambda row: row["seed"]):
         if row["status"] == Status.DONE:
-            cells.setdefault((row["architecture"], row["padding"]), []).append(row)
+            key = (row["architecture"], row["padding"], backend_of(row))
+            cells.setdefault(key, []).append(row)
     return cells
 
 
@@ -215,7 +239,8 @@ def _paired_statistics(
 
 
 def _cells(rows: list[ResultRow]) -> pd.DataFrame:
-    """One row per (architecture, padding) with its means over seeds, by mean accuracy."""
+    """One row per (architecture, padding, backend) with its means over seeds, by mean
+    accuracy."""
     done = [row for row in rows if row["status"] == Status.DONE]
     if not done:
         return pd.DataFrame()
@@ -223,6 +248,7 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
         {
             "architecture": row["architecture"],
             "padding": row["padding"],
+            "backend": backend_of(row),
             "seed": row["seed"],
             "test_rows": row["data"]["rows"].get("test", math.nan),
             "machine": machine_kind(row),
@@ -234,9 +260,9 @@ def _cells(rows: list[ResultRow]) -> pd.DataFrame:
         }
         for row in done
     )
-    measured = frame.columns.drop(["architecture", "padding", "machine"])  # older rows: nulls
-    frame[measured] = frame[measured].apply(pd.to_numeric, errors="coerce")
-    grouped = frame.groupby(["architecture", "padding"], sort=False)
+    measured = frame.columns.drop(["architecture", "padding", "backend", "machine"])
+    frame[measured] = frame[measured].apply(pd.to_numeric, errors="coerce")  # older rows: nulls
+    grouped = frame.groupby(["architecture", "padding", "backend"], sort=False)
     cells = grouped.agg(
         seeds=("seed", "count"),
         accuracy=("test_accuracy", "mean"),
@@ -289,14 +315,20 @@ def _noise_aware_ranks(cells: pd.DataFrame) -> tuple[list[int], list[bool]]:
 
 
 def _failures(rows: list[ResultRow]) -> pd.DataFrame:
+    """The cells that did not finish; with their backend when the rows mix backends."""
     failed = [row for row in rows if row["status"] != Status.DONE]
+    mixed = len(backends(rows)) > 1
+    columns = ["architecture", "padding", *(["backend"] if mixed else []), "seed", "status"]
     return pd.DataFrame(
         [
-            [row["architecture"], row["padding"], row["seed"], row["status"], row["reason"]]
+            [
+                row["architecture"], row["padding"], *([backend_of(row)] if mixed else []),
+                row["seed"], row["status"], row["reason"],
+            ]
             for row in failed
         ],
-        columns=["architecture", "padding", "seed", "status", "reason"],
-    )
+        columns=[*columns, "reason"],
+    )  # fmt: skip
 
 
 def render(board: Leaderboard, plot_name: str | None) -> str:
@@ -310,7 +342,7 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
         "## Ranking by mean test accuracy",
         "",
         main_table(board),
-        *mixed_machines(board.cells),
+        *mixed_machines(board),
         "",
         method_paragraph(board),
         "",
@@ -319,8 +351,8 @@ def render(board: Leaderboard, plot_name: str | None) -> str:
     if plot_name:
         parts += ["", f"![Test accuracy against training throughput]({plot_name})"]
     if board.paired is not None and len(board.cells) > 1:
-        parts += ["", "## Neighbours in the ranking", "", _neighbours(board.cells, board.paired)]
-    parts += ["", "## Architecture x padding strategy", "", _matrix(board.cells)]
+        parts += ["", "## Neighbours in the ranking", "", _neighbours(board, board.paired)]
+    parts += ["", "## Architecture x padding strategy", "", _matrix(board)]
     parts += ["", "## F1 of each class", "", _class_f1(board)]
     parts += ["", "## Architectures", "", _architectures(board.rows)]
     parts += ["", "## Failures", ""]
@@ -344,7 +376,9 @@ def header_facts(board: Leaderboard) -> list[str]:
         f"{g.get('name')} (driver {g.get('driver')}, CUDA {g.get('cuda')})" for g in host["gpus"]
     )
     device = newest["device"]
-    sharing = _sharing(device, newest.get("placement"), _most_cells_in_a_run(board.rows))
+    sharing = _sharing(
+        device, newest.get("placement"), backends(board.rows), _most_cells_in_a_run(board.rows)
+    )
     wall = sum(row["cell_wall_seconds"] or 0 for row in board.rows)
     done = sum(row["status"] == Status.DONE for row in board.rows)
     seeds = sorted({row["seed"] for row in board.rows})
@@ -362,7 +396,7 @@ def header_facts(board: Leaderboard) -> list[str]:
         f"accuracy (patience {escape(training.get('patience', '?'))}, best weights restored); "
         f"seeds {seeds}",
         *_embeddings(newest.get("embeddings")),
-        f"- **Device:** {escape(device.get('used', '?'))}, "
+        f"- **Device:** {escape(device.get('used', '?'))}, {_backends(board)}"
         f"precision {escape(device.get('precision_policy', '?'))}, "
         f"deterministic ops: {escape(device.get('deterministic', '?'))}; {sharing}",
         *_executor(board.rows),
@@ -392,9 +426,10 @@ def _embeddings(embeddings: Mapping[str, Any] | None) -> list[str]:
     ]
 
 
-def mixed_machines(cells: pd.DataFrame) -> list[str]:
+def mixed_machines(board: Leaderboard) -> list[str]:
     """A warning, and each machine kind's label, when the cells' throughputs were measured
     on more than one kind of machine (Ray picks the node of each cell)."""
+    cells = board.cells
     if cells.empty:
         return []
     kinds = sorted({kind for machines in cells.machines for kind in machines})
@@ -406,9 +441,9 @@ def mixed_machines(cells: pd.DataFrame) -> list[str]:
         f"**Throughputs mix {len(kinds)} machine kinds** ({legend}): compare the throughput "
         "columns only between cells measured on one kind. The cells' machines: "
         + ", ".join(
-            f"{escape(c.architecture)} / {escape(c.padding)} "
+            f"{escape(board.cell_name(key))} "
             + "+".join(f"M{kinds.index(kind) + 1}" for kind in c.machines)
-            for c in cells.itertuples()
+            for key, c in zip(cell_keys(cells), cells.itertuples(), strict=True)
         )
         + ".",
     ]
@@ -428,12 +463,38 @@ def _executor(rows: list[ResultRow]) -> list[str]:
     ]
 
 
+# Who picks a cell's threads when the harness does not, on each of Keras's backends.
+DEFAULT_THREADS = {
+    "tensorflow": "TensorFlow's default",
+    "jax": "XLA's default",
+    "torch": "torch's default",
+}
+
+
+def _backends(board: Leaderboard) -> str:
+    """The header's words on the Keras backends the board's cells trained on: none for
+    TensorFlow's alone, the default (so that a board of its rows reads as it always has)."""
+    names = backends(board.rows)
+    listed = ", ".join(escape(name) for name in names)
+    if board.mixed_backends:
+        return f"Keras backends {listed} (a column of the tables), "
+    return "" if names == [DEFAULT_BACKEND] else f"Keras backend {listed}, "
+
+
 def _sharing(
-    device: Mapping[str, Any], placement: Mapping[str, Any] | None = None, most_in_a_run: int = 2
+    device: Mapping[str, Any],
+    placement: Mapping[str, Any] | None,
+    backend_names: list[str],
+    most_in_a_run: int = 2,
 ) -> str:
     """How the cells shared the machine; ``most_in_a_run``: the most cells a run trained."""
     cells = escape(device.get("parallel_cells", 1))
-    threads = escape(device.get("threads_used") or "TensorFlow's default")
+    default = (
+        DEFAULT_THREADS.get(backend_names[0], "?")
+        if len(backend_names) == 1
+        else "each backend's default"
+    )
+    threads = escape(device.get("threads_used") or default)
     if most_in_a_run == 1 and cells != "1":
         return f"one cell, threads: {threads} (--jobs {cells}: no other cell trained beside it)"
     if placement and placement.get("executor") == "ray":
@@ -538,8 +599,9 @@ def method_paragraph(board: Leaderboard) -> str:
     )
 
 
-def _neighbours(cells: pd.DataFrame, paired: PairedStatistics) -> str:
-    names = [f"{a} / {p}" for a, p in zip(cells.architecture, cells.padding, strict=True)]
+def _neighbours(board: Leaderboard, paired: PairedStatistics) -> str:
+    cells = board.cells
+    names = [board.cell_name(key) for key in cell_keys(cells)]
     table = []
     for upper, comparison, adjusted in paired.neighbours():
         difference = comparison.difference
@@ -607,6 +669,11 @@ def ranking_columns(board: Leaderboard) -> list[RankingColumn]:
         ),
         RankingColumn("architecture", lambda c: c.architecture, "architecture", True),
         RankingColumn("padding", lambda c: c.padding, "padding", True),
+        *(
+            [RankingColumn("backend", lambda c: c.backend, "backend")]
+            if board.mixed_backends
+            else []
+        ),
         RankingColumn(
             "test acc. % (± sd)",
             lambda c: f"{_figure(100 * c.accuracy, '.2f')} ± {_figure(100 * c.accuracy_sd, '.2f')}",
@@ -683,7 +750,9 @@ def _figure(value: float, spec: str, missing: str = "-") -> str:
     return missing if pd.isna(value) else format(value, spec)
 
 
-def _matrix(cells: pd.DataFrame) -> str:
+def _matrix(board: Leaderboard) -> str:
+    """Architectures by padding strategies (and backends, on a board of several)."""
+    cells = board.cells
     if cells.empty:
         return "No cell finished."
     text = cells.assign(
@@ -692,8 +761,9 @@ def _matrix(cells: pd.DataFrame) -> str:
             for a, sd, speed in zip(
                 cells.accuracy, cells.accuracy_sd, cells.train_per_s, strict=True
             )
-        ]
-    ).pivot(index="architecture", columns="padding", values="value")
+        ],
+        column=[board.cell_name(key).split(" / ", 1)[1] for key in cell_keys(cells)],
+    ).pivot(index="architecture", columns="column", values="value")
     text = text.fillna("-")
     text.index = [escape(name) for name in text.index]
     text.columns = [escape(name) for name in text.columns]
@@ -709,16 +779,16 @@ def _class_f1(board: Leaderboard) -> str:
     if not recorded:
         return "Not recorded: the rows carry no test predictions (they predate schema 2)."
     names = max((scores.class_names for scores in recorded), key=len)
+    shown = 3 if board.mixed_backends else 2  # architecture, padding[, backend]
     table = [
         [
-            escape(architecture),
-            escape(padding),
+            *(escape(part) for part in key[:shown]),
             *(f"{100 * f1:.1f}" for f1 in (scores.f1 if scores else [])),
             *["-"] * (len(names) - (len(scores.class_names) if scores else 0)),
         ]
-        for (architecture, padding), scores in board.class_scores.items()
+        for key, scores in board.class_scores.items()
     ]
-    headers = ["architecture", "padding", *(escape(name) for name in names)]
+    headers = ["architecture", "padding", "backend"][:shown] + [escape(name) for name in names]
     return (
         tabulate(table, headers, tablefmt="github", disable_numparse=True)
         + "\n\nF1 % of each class on the test split, from the confusion matrix of the cell's "

@@ -12,9 +12,14 @@ if TYPE_CHECKING:
 
 
 def plot_accuracy_against_throughput(cells: pd.DataFrame, path: Path) -> bool:
-    """Save the plot to ``path``; False when there is nothing to plot."""
+    """Save the plot to ``path``; False when there is nothing to plot. A point's marker is
+    its architecture, its colour its padding strategy (and backend, when the cells have
+    several)."""
     if cells.empty:
         return False
+    groups = cells.padding
+    if "backend" in cells and cells.backend.nunique() > 1:
+        groups = cells.padding + " / " + cells.backend
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,14 +28,14 @@ def plot_accuracy_against_throughput(cells: pd.DataFrame, path: Path) -> bool:
     figure, axes = plt.subplots(figsize=(8, 5.5), dpi=110)
     markers = dict(zip(sorted(cells.architecture.unique()), "osD^v<>pP*hX", strict=False))
     palette = cast("tuple[Any, ...]", cast("ListedColormap", plt.get_cmap("tab10")).colors)
-    colours = dict(zip(sorted(cells.padding.unique()), palette, strict=False))
-    for c in cells.itertuples():
+    colours = dict(zip(sorted(groups.unique()), palette, strict=False))
+    for c, group in zip(cells.itertuples(), groups, strict=True):
         axes.errorbar(
             c.train_per_s,
             100 * c.accuracy,
             yerr=100 * c.accuracy_sd,
             fmt=markers[c.architecture],
-            color=colours[c.padding],
+            color=colours[group],
             capsize=3,
             markersize=7,
         )

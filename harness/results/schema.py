@@ -101,6 +101,7 @@ class ResultRow(TypedDict):
     architecture: str
     padding: str
     seed: int
+    backend: str  # Keras's backend the cell trained on
     params: dict[str, Any]
     plugin: dict[str, str]
     padding_plugin: dict[str, str]
@@ -131,6 +132,7 @@ ROW_DEFAULTS: dict[str, Any] = {
     "architecture": "unknown",
     "padding": "unknown",
     "seed": -1,
+    "backend": "tensorflow",  # rows before --backend trained on TensorFlow
     "params": {},
     "plugin": {"name": "unknown", "distribution": "unknown", "version": "unknown"},
     "padding_plugin": {"name": "unknown", "distribution": "unknown", "version": "unknown"},
@@ -153,7 +155,7 @@ ROW_DEFAULTS: dict[str, Any] = {
 }
 # Fields a row may lack and still be of the current schema: a writer before them left them
 # out, and nothing is lost (each reads as its default above).
-OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate", "tuning", "embeddings"})
+OPTIONAL_FIELDS: frozenset[str] = frozenset({"estimate", "tuning", "embeddings", "backend"})
 # Within the free-form records of a row, the parts that readers rely on, each checked as a
 # field of the row is (harness/results/validation.py).
 NESTED_FIELDS: dict[str, Any] = {

@@ -2,11 +2,13 @@
 
 Keras ``fit`` with early stopping on the validation split (best weights restored); the
 validation split after each epoch and the test split once, at the end, are scored by one
-traced inference function (:mod:`harness.training.scoring`). A tuning trial (``score_test``
+inference function (:mod:`harness.training.scoring`). A tuning trial (``score_test``
 False) never reads the test split. Epoch times are the training
 part of each epoch (from its start to the start of validation), with tf.data autotuning off
 (see :mod:`harness.batching.padding`). Steady-state throughput leaves out the first epoch,
-whose graph tracing is reported as warm-up.
+whose graph tracing (or, on JAX, compilation) is reported as warm-up. On another Keras
+backend than TensorFlow the batches come from the cell's batch plans
+(:mod:`harness.training.feed`): the same rows, in the same order.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import keras
 import numpy as np
 
 from harness.api import Architecture, PaddingStrategy, VectorizedData
-from harness.batching.padding import padded_share
-from harness.config import CellSpec, Params, TrainingConfig
+from harness.config import DEFAULT_BACKEND, CellSpec, Params, TrainingConfig
 from harness.model.classifier import ModelShape, build_classifier
 from harness.plugin.manager import Registry
 from harness.results.predictions import (
@@ -35,6 +36,15 @@ from harness.training.callbacks import (
     ValidationScore,
     weight_averaging,
 )
+from harness.training.feed import (
+    PIPELINE,
+    PLANS,
+    CellPlans,
+    batch_shapes,
+    load_cell_plans,
+    pipeline_feed,
+    planned_feed,
+)
 from harness.training.metrics import (
     chance_accuracy,
     cross_entropy,
@@ -42,7 +52,7 @@ from harness.training.metrics import (
     peak_gpu_memory_mb,
     peak_host_memory_mb,
 )
-from harness.training.optimizer import FusedAdam
+from harness.training.optimizer import FusedAdam, update_that_runs
 from harness.training.scoring import Scorer
 
 
@@ -50,41 +60,63 @@ class Diverged(Exception):
     """The training loss became NaN or infinite."""
 
 
+def backend_facts(backend: str) -> dict[str, str]:
+    """What a row records of how a cell of Keras's ``backend`` trains: the backend, where its
+    batches come from, and which optimiser update runs."""
+    return {
+        "backend": backend,
+        "batches": PIPELINE if backend == DEFAULT_BACKEND else PLANS,
+        "optimizer_update": update_that_runs(backend),
+    }
+
+
 def train_and_score(
     spec: CellSpec,
     data: VectorizedData,
     registry: Registry,
     report: EpochReporter = print,
+    plans: CellPlans | None = None,
 ) -> Measurements:
-    """Train ``spec``'s model on ``data`` and measure it; raises :class:`Diverged` on NaN loss."""
+    """Train ``spec``'s model on ``data`` and measure it; raises :class:`Diverged` on NaN loss.
+
+    The batches come from ``plans`` when given; else, on TensorFlow, from the padding
+    strategy's pipeline and, on another backend, from the cell's plans in the data cache.
+    """
     keras.utils.set_random_seed(spec.seed)
+    if keras.backend.backend() != spec.backend:
+        raise RuntimeError(f"a {spec.backend} cell in a process of {keras.backend.backend()}")
     architecture = registry.architecture(spec.architecture).item
     strategy: PaddingStrategy = registry.padding_strategy(spec.padding).item
     lengths = data.train.lengths
     batch_size = spec.training.batch_size
-
-    def batches(split: str, shuffle_seed: int | None = None):
-        return strategy.batches(
-            data.splits[split], batch_size, training_lengths=lengths, shuffle_seed=shuffle_seed
+    if plans is None and spec.backend != DEFAULT_BACKEND:
+        plans = load_cell_plans(spec, data.cache_path)
+    if plans is None:  # made before the model: the cell draws its numbers as it always has
+        train_batches = strategy.batches(
+            data.train, batch_size, training_lengths=lengths, shuffle_seed=spec.seed
         )
-
-    train_batches = batches("train", shuffle_seed=spec.seed)
     pretrained = data.embeddings.description["fingerprint"] if data.embeddings else None
     if spec.embeddings.get("fingerprint") != pretrained:
         raise RuntimeError("the cell's pretrained vectors are not those its data carries")
     model = compiled_classifier(
         architecture, spec.params, data, spec.training, strategy.masks,
-        embeddings_trainable=bool(spec.embeddings.get("trainable")),
+        embeddings_trainable=bool(spec.embeddings.get("trainable")), weighted=plans is not None,
     )  # fmt: skip
-    scorer = Scorer(model, strategy, data, batch_size)  # one trace: validation and test
+    if plans is None:
+        feed = pipeline_feed(train_batches, model, strategy, data, batch_size)
+    else:
+        shapes = batch_shapes(spec.backend, strategy, lengths, batch_size)
+        feed = planned_feed(model, data, plans, shapes)
+    scorer = feed.scorer
     timer = EpochTimer()
     validation = ValidationScore(scorer)
     stopper = EarlyStoppingAboveChance(
         chance_accuracy(data.validation.labels), patience=spec.training.patience
     )
     history = model.fit(
-        train_batches,
+        feed.train,
         epochs=spec.training.max_epochs,
+        steps_per_epoch=feed.steps_per_epoch,
         callbacks=[
             timer,
             *weight_averaging(spec.training),  # the averaged weights are validated and kept
@@ -117,9 +149,9 @@ def train_and_score(
         ),
         "train_examples_per_second": len(data.train) / seconds_per_epoch,
         "trainable_parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-        "padded_share": padded_share(train_batches),
+        "padded_share": feed.padded_share(),
         "peak_host_memory_mb": peak_host_memory_mb(),
-        "peak_gpu_memory_mb": peak_gpu_memory_mb(),
+        "peak_gpu_memory_mb": peak_gpu_memory_mb(spec.backend),
         "history": [
             {
                 "epoch": k + 1,
@@ -170,11 +202,14 @@ def compiled_classifier(
     mask: bool,
     *,
     embeddings_trainable: bool = False,
+    weighted: bool = False,
 ) -> keras.Model:
     """The cell's classifier for ``data``, compiled with Adam (:class:`FusedAdam`, Keras's
     arithmetic in one pass per variable) and sparse cross-entropy, its training state built
     (see :func:`build_training_state`). Its embedding starts from ``data.embeddings`` when
-    the data carries pretrained vectors, frozen unless ``embeddings_trainable``.
+    the data carries pretrained vectors, frozen unless ``embeddings_trainable``. With
+    ``weighted``, batches come with a weight per row, and the loss and the accuracy are
+    their means over the rows of weight 1 (a row of weight 0 fills a batch up).
 
     With ``training.ema_momentum`` the optimiser keeps an exponential moving average of
     the weights, updated every ``training.ema_every`` steps; fit it with the callbacks of
@@ -194,11 +229,18 @@ def compiled_classifier(
         "ema_every": training.ema_every,
     }
     optimizer = FusedAdam(training.learning_rate, **(averaging if training.ema_momentum else {}))
-    model.compile(
-        optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    if weighted:
+        model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight"),
+            weighted_metrics=["accuracy"],
+        )
+    else:
+        model.compile(
+            optimizer=optimizer,
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     build_training_state(model)
     return model
 

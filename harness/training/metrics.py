@@ -1,5 +1,5 @@
 """What a cell is scored with besides Keras's accuracy: chance level, macro F1,
-cross-entropy, and the peaks of host and GPU memory."""
+cross-entropy, and the peaks of host and GPU memory (on each of Keras's backends)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,22 @@ def peak_host_memory_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def peak_gpu_memory_mb() -> float | None:
+def peak_gpu_memory_mb(backend: str = "tensorflow") -> float | None:
+    """Peak GPU memory of this process in MiB, as Keras's ``backend`` counts it; None on a CPU."""
+    if backend == "jax":
+        import jax
+
+        if jax.default_backend() != "gpu":
+            return None
+        device = getattr(jax.config, "jax_default_device", None) or jax.devices()[0]
+        stats = device.memory_stats() or {}
+        return stats.get("peak_bytes_in_use", 0) / 2**20
+    if backend == "torch":
+        import torch
+
+        if not torch.cuda.is_initialized():
+            return None
+        return torch.cuda.max_memory_allocated() / 2**20
     import tensorflow as tf
 
     if not tf.config.get_visible_devices("GPU"):

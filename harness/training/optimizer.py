@@ -27,7 +27,9 @@ with momentum ``ema_momentum ** steps``, ``steps`` being the steps since its las
 so that it keeps the same horizon; :meth:`FusedAdam.catch_up_average` brings it up to the
 current weights the same way (the harness calls it before each validation: see
 :class:`harness.training.callbacks.AverageCaughtUp`). ``ema_every=1`` is Keras's average,
-step for step.
+step for step. On TensorFlow the update of the average is a conditional whose branch
+assigns it; on JAX and torch, whose conditionals cannot assign, the branch gives the
+averaged values and they are assigned after it (the same arithmetic).
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ from typing import Any
 
 import keras
 from keras import ops
+
+FUSED, KERAS = "tensorflow-fused", "keras-ops"  # which update a row says ran
+
+
+def update_that_runs(backend: str) -> str:
+    """The update :class:`FusedAdam` runs on Keras's ``backend`` (without ``amsgrad``): the
+    fused kernel on TensorFlow, Keras's Adam through its ops elsewhere."""
+    return FUSED if backend == "tensorflow" else KERAS
 
 
 class FusedAdam(keras.optimizers.Adam):
@@ -46,8 +56,6 @@ class FusedAdam(keras.optimizers.Adam):
         super().__init__(*args, **kwargs)
         if ema_every < 1:
             raise ValueError(f"ema_every must be at least 1, not {ema_every}")
-        if ema_every > 1 and keras.backend.backend() != "tensorflow":
-            raise ValueError("a weight average every few steps needs the TensorFlow backend")
         self.ema_every = ema_every
 
     def build(self, var_list: list[Any]) -> None:
@@ -92,6 +100,18 @@ class FusedAdam(keras.optimizers.Adam):
             return
         steps = self._steps_since_average + 1
         first = ops.equal(self.iterations, 0)
+        due = ops.logical_or(first, steps >= self.ema_every)
+        if keras.backend.backend() != "tensorflow":
+            pairs = self._averages(trainable_variables)
+            averaged = ops.cond(
+                due,
+                lambda: [*self._averaged(pairs, steps, first), ops.zeros_like(steps)],
+                lambda: [*(average.value for _, average in pairs), steps],
+            )
+            for (_, average), value in zip(pairs, averaged, strict=False):
+                average.assign(value)
+            self._steps_since_average.assign(averaged[-1])
+            return
 
         def update() -> None:
             self._average(trainable_variables, steps, first)
@@ -99,19 +119,31 @@ class FusedAdam(keras.optimizers.Adam):
         def wait() -> None:
             self._steps_since_average.assign(steps)
 
-        ops.cond(ops.logical_or(first, steps >= self.ema_every), update, wait)
+        ops.cond(due, update, wait)
 
     def catch_up_average(self) -> None:
         """Bring the moving average up to the current weights, as if this step were due."""
-        if self.use_ema and self.built and int(self._steps_since_average.numpy()) > 0:
-            self._average(self._trainable_variables, self._steps_since_average.value, False)
+        steps = self._steps_since_average if self.built else None
+        if self.use_ema and steps is not None and int(ops.convert_to_numpy(steps)) > 0:
+            self._average(self._trainable_variables, steps.value, False)
 
     def _average(self, variables: list[Any], steps: Any, first: Any) -> None:
         """Keras's average update, with momentum ``ema_momentum ** steps`` (0 at the first
         step, where the average starts as the weights)."""
-        for variable, average in zip(variables, self._model_variables_moving_average, strict=True):
-            if average is None:
-                continue
+        pairs = self._averages(variables)
+        for (_, average), value in zip(pairs, self._averaged(pairs, steps, first), strict=True):
+            average.assign(value)
+        self._steps_since_average.assign(0)
+
+    def _averages(self, variables: list[Any]) -> list[tuple[Any, Any]]:
+        """Each of ``variables`` that has an average, with its average."""
+        pairs = zip(variables, self._model_variables_moving_average, strict=True)
+        return [(variable, average) for variable, average in pairs if average is not None]
+
+    def _averaged(self, pairs: list[tuple[Any, Any]], steps: Any, first: Any) -> list[Any]:
+        """Each average of ``pairs`` updated, as :meth:`_average` assigns it."""
+        updated = []
+        for variable, average in pairs:
             momentum = ops.where(
                 first,
                 ops.zeros((), variable.dtype),
@@ -119,13 +151,13 @@ class FusedAdam(keras.optimizers.Adam):
                     ops.cast(self.ema_momentum, variable.dtype), ops.cast(steps, variable.dtype)
                 ),
             )
-            average.assign(
+            updated.append(
                 ops.add(
                     ops.multiply(momentum, average),
                     ops.multiply(ops.subtract(1, momentum), variable),
                 )
             )
-        self._steps_since_average.assign(0)
+        return updated
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "ema_every": self.ema_every}

@@ -28,6 +28,7 @@ from harness.config import CellSpec, Params, RunOptions, TrainingConfig
 from harness.data.embeddings import coverage_line, with_embeddings
 from harness.data.vectorize import prepare
 from harness.errors import HarnessError
+from harness.execution.batch_plans import make_batch_plans
 from harness.execution.cost import estimate_line, estimate_run, longest_first
 from harness.execution.executor import open_executor
 from harness.execution.local import LocalExecutor
@@ -94,6 +95,8 @@ class TuneOptions:
             raise HarnessError(f"--max-params must be at least 1, not {self.max_params}")
         if self.exclude_embedding and self.max_params is None:
             raise HarnessError("--exclude-embedding counts for --max-params: give --max-params N")
+        if len(self.run.backends) > 1:
+            raise HarnessError("harness tune trains on one --backend at a time")
         if self.prune != "none" and (self.run.in_process or self.run.executor.executor != "local"):
             raise HarnessError(
                 "--prune needs local worker processes: a Ray task or an --in-process cell "
@@ -323,6 +326,7 @@ class Tuner:
             self.registry, plan.architecture.name, params, plan.padding, seed, training,
             self.device, self.data, self.machine, score_test=job.role != TRIAL,
             embeddings=embeddings,
+            backend=self.run_options.backends[0],
         )  # fmt: skip
 
     # -- running ----------------------------------------------------------------------------
@@ -342,6 +346,7 @@ class Tuner:
         )  # fmt: skip
         if say_estimate:
             self.say(estimate_line(estimate) + "; then each study's re-runs")
+        make_batch_plans(cells, self.data, self.registry, self.say)
         expected = {
             cell.config_hash(): cost.seconds
             for cell, cost in zip(cells, estimate.costs, strict=True)

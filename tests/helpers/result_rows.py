@@ -17,10 +17,12 @@ def result_row(
     *,
     comparison: str = "c1",
     config_hash: str | None = None,
+    backend: str = "tensorflow",
 ) -> dict[str, Any]:
     """One row of cell ``architecture`` / ``padding`` / ``seed``; a ``done`` one measured at
     ``accuracy`` and without test predictions (a board of such rows takes the unpaired
-    fallback). The configuration hash defaults to one of the cell and the comparison."""
+    fallback). The configuration hash defaults to one of the cell (its backend, if not
+    tensorflow) and the comparison."""
     measurements = None
     if status == "done":
         measurements = {
@@ -47,13 +49,23 @@ def result_row(
     }  # fmt: skip
     return {
         "schema_version": SCHEMA_VERSION,
-        "config_hash": config_hash or f"{architecture}-{padding}-{seed}-{comparison}",
+        "config_hash": config_hash
+        or "-".join(
+            [
+                architecture,
+                padding,
+                *([backend] if backend != "tensorflow" else []),
+                str(seed),
+                comparison,
+            ]
+        ),
         "comparison": comparison,
         "status": status,
         "reason": reason,
         "architecture": architecture,
         "padding": padding,
         "seed": seed,
+        "backend": backend,
         "params": {"units": 8},
         "plugin": {"name": architecture, "distribution": "rnn-harness", "version": "0.1.0"},
         "padding_plugin": {"name": "core", "distribution": "rnn-harness", "version": "0.1.0"},
