@@ -14,13 +14,13 @@ Keras's wheels and the few it needs that the GPU machine lacks (:data:`WHEELS`),
 :data:`TARGET_PYTHON`, into the folder ``--bundle`` (a few MiB: it travels with the code).
 ``run`` installs those wheels from the folder (``pip install --no-index``, into
 ``BUNDLE/site``) when Keras is missing, then trains those cells x 1 seed x :data:`EPOCHS`
-epochs under each backend (``jax``, ``torch``)
-on the GPU, one cell per GPU, then the same cells on the CPU while the time budget lasts,
-and writes the report: training throughput on the GPU against the CPU, the GPU's peak
-memory, the compilation (warm-up), and whether cuDNN's fused kernels ran (a probe that
-counts the calls of Keras's cuDNN paths in one training step of each architecture). One
-command of at most ``--budget`` seconds (default 540: the GPU machine runs a command for
-10 minutes at most).
+epochs under each backend (``torch``, then ``jax``) on the GPU, one cell per GPU, then the
+same cells on the CPU, and writes the report: training throughput on the GPU against the
+CPU, the GPU's peak memory, the compilation (warm-up), and whether cuDNN's fused kernels ran
+(a probe that counts the calls of Keras's cuDNN paths in one training step of each
+architecture). One command of at most ``--budget`` seconds (default 540: the GPU machine
+runs a command for 10 minutes at most): at ``--budget`` less ``--margin`` the training
+stops, and the cells it left out are reported as not run.
 
 ``run --device cpu`` is the dry run of the same steps on a CPU (tiny with ``--max-train``):
 the tests run it.
@@ -28,13 +28,16 @@ the tests run it.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -42,12 +45,13 @@ from typing import Any
 
 ARCHITECTURES = ("lstm", "gru", "bilstm", "stacked-bilstm")
 PADDINGS = ("bucket", "mask")
-BACKENDS = ("jax", "torch")
+BACKENDS = ("torch", "jax")  # torch first: it compiles nothing
 EPOCHS = 2  # the second is the steady one
 TARGET_PYTHON = "3.12"  # the GPU machine's
 TARGET_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 WHEELS = ("keras", "namex", "optree")  # Keras and what it needs that the GPU machine lacks
 CELL_TIMEOUT = 150.0  # seconds a cell may take, compilation included
+MIN_CELL_SECONDS = 20.0  # a run is not started with less time left
 # Where Keras's backends call cuDNN, the functions a probe counts: torch's fused LSTM and GRU
 # (Keras's private module); JAX's cuDNN LSTM (JAX has none for a GRU).
 FUSED_KERNELS = {
@@ -139,33 +143,45 @@ def run_options(cells: dict[str, Any], device: str, backends: tuple[str, ...]) -
 
 
 def run_check(arguments: argparse.Namespace) -> None:
-    """The cells on the accelerator, the cells on the CPU while time lasts, the probe, the
-    report."""
+    """The cells on the accelerator, backend by backend, then on the CPU while time lasts,
+    the probe, the report; what the time left no room for is reported as not run."""
     started = time.monotonic()
+    deadline = started + arguments.budget - arguments.margin
     bundle: Path = arguments.bundle
     cells = json.loads((bundle / "bundle.json").read_text())
     backends = installed(arguments.backends)
-    options = run_options(cells, arguments.device, backends)
     work: Path = arguments.work
-    accelerated = train(options, work / arguments.device, bundle / "cache")
-    on_cpu: list[dict] = []
+    accelerated = [
+        row
+        for backend in backends
+        for row in train(
+            run_options(cells, arguments.device, (backend,)),
+            work / f"{arguments.device}-{backend}",
+            bundle / "cache",
+            deadline,
+        )
+    ]
+    on_cpu = accelerated
     if arguments.device != "cpu":
-        for backend in backends:
-            left = arguments.budget - (time.monotonic() - started) - arguments.margin
-            if left < CELL_TIMEOUT:
-                break
-            cpu = run_options(cells, "cpu", (backend,))
-            on_cpu += train(cpu, work / f"cpu-{backend}", bundle / "cache", left)
-    else:
-        on_cpu = accelerated
+        on_cpu = [
+            row
+            for backend in backends
+            for row in train(
+                run_options(cells, "cpu", (backend,)),
+                work / f"cpu-{backend}",
+                bundle / "cache",
+                deadline,
+            )
+        ]
     probe = {
         backend: fused_kernel_probe(backend, arguments.device, cells["architectures"])
         for backend in backends
     }
     arguments.report.parent.mkdir(parents=True, exist_ok=True)
     arguments.report.write_text(
-        render(accelerated, on_cpu, probe, arguments.device, time.monotonic() - started)
-    )
+        render(cells, backends, accelerated, on_cpu, probe, arguments.device,
+               time.monotonic() - started)
+    )  # fmt: skip
     print(arguments.report.read_text())
 
 
@@ -177,16 +193,28 @@ def installed(backends: tuple[str, ...]) -> tuple[str, ...]:
     return found
 
 
-def train(options: Any, out: Path, cache: Path, budget: float | None = None) -> list[dict]:
+def train(options: Any, out: Path, cache: Path, deadline: float) -> list[dict]:
     """The rows of ``options``' cells, trained by the harness's runner (its cache at
-    ``cache``, results in ``out``), in at most about ``budget`` seconds (a cell's timeout is
-    cut to what is left)."""
+    ``cache``, results in ``out``) until ``deadline`` (``time.monotonic()``): then the run is
+    interrupted as by Ctrl-C, and the rows it finished are kept."""
     from harness.execution.runner import run
+    from harness.results.log import read_rows
 
-    if budget is not None:
-        options = replace(options, timeout=min(CELL_TIMEOUT, budget))
-    options = replace(options, out_dir=out, cache_dir=cache)
-    return [dict(row) for row in run(options, say=print)]
+    left = deadline - time.monotonic()
+    if left < MIN_CELL_SECONDS:
+        print(f"{out.name}: no time left")
+        return []
+    options = replace(options, out_dir=out, cache_dir=cache, timeout=min(CELL_TIMEOUT, left))
+    alarm = threading.Timer(left, _thread.interrupt_main)
+    alarm.start()
+    try:
+        run(options, say=print)
+        alarm.cancel()
+    except KeyboardInterrupt:
+        print(f"{out.name}: time is up; the cells it finished are kept")
+    finally:
+        alarm.cancel()
+    return [dict(row) for row in read_rows(out / "results.jsonl")]
 
 
 PROBE = """
@@ -249,11 +277,19 @@ def fused_kernel_probe(backend: str, device: str, architectures: list[str]) -> d
 
 
 def render(
-    accelerated: list[dict], on_cpu: list[dict], probe: dict, device: str, seconds: float
+    cells: dict[str, Any],
+    backends: tuple[str, ...],
+    accelerated: list[dict],
+    on_cpu: list[dict],
+    probe: dict,
+    device: str,
+    seconds: float,
 ) -> str:
-    """The report: one row per cell, then the probe, then what produced it."""
+    """The report: one row per cell (those the time left no room for say so), then the
+    probe, then what produced it."""
     from harness.execution import environment
 
+    trained = {_cell(row): row for row in accelerated}
     cpu = {_cell(row): row for row in on_cpu}
     lines = [
         "# The GPU path on a GPU: JAX and PyTorch" if device != "cpu" else "# GPU check (dry run)",
@@ -273,7 +309,11 @@ def render(
         "test acc. % |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in accelerated:
+    for cell in itertools.product(cells["architectures"], cells["paddings"], backends):
+        if cell not in trained:
+            lines.append(f"| {' | '.join(cell)} | not run: no time left |" + " - |" * 7)
+            continue
+        row = trained[cell]
         measured = row.get("measurements") or {}
         cpu_row = cpu.get(_cell(row)) or {}
         cpu_speed = (cpu_row.get("measurements") or {}).get("train_examples_per_second")

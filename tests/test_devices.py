@@ -10,7 +10,12 @@ import pytest
 from harness.config import DeviceConfig
 from harness.errors import HarnessError
 from harness.execution import environment
-from harness.execution.devices import configure, cores_per_cell, resolve_jobs
+from harness.execution.devices import (
+    backend_environment,
+    configure,
+    cores_per_cell,
+    resolve_jobs,
+)
 
 
 @pytest.mark.parametrize("device", ["tpu", "gpu:x", "cpu:0", "gpu:"])
@@ -150,3 +155,11 @@ def test_git_commit_is_dirty_for_changed_files_but_not_for_the_runs_own_results(
     assert environment.git_commit(tmp_path) == commit + "+dirty"
     code.write_text("units = 16\n")
     assert environment.git_commit(tmp_path, ignoring=results) == commit + "+dirty"
+
+
+def test_a_torch_server_for_a_gpu_asks_for_cuda_without_starting_it():
+    """Keras asks torch.cuda.is_available() on import; through CUDA that starts CUDA in the
+    fork server, and its forked workers could not start it again."""
+    assert backend_environment("torch", DeviceConfig())["PYTORCH_NVML_BASED_CUDA_CHECK"] == "1"
+    on_cpu = backend_environment("torch", DeviceConfig(device="cpu"))
+    assert on_cpu["KERAS_TORCH_DEVICE"] == "cpu" and "PYTORCH_NVML_BASED_CUDA_CHECK" not in on_cpu

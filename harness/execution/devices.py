@@ -23,7 +23,8 @@ def backend_environment(backend: str, config: DeviceConfig) -> dict[str, str]:
     """What a worker of ``backend`` needs in its environment before it imports Keras: the
     backend; for JAX, GPU memory taken as needed (the equivalent of TensorFlow's memory
     growth), the CPU alone with ``--device cpu``, and XLA's threads and determinism; for
-    torch, the CPU with ``--device cpu`` and deterministic cuBLAS."""
+    torch, the CPU with ``--device cpu``, else CUDA left unstarted until a worker trains (so
+    that it can be forked), and deterministic cuBLAS."""
     environment = {"KERAS_BACKEND": backend}
     cpu = config.device == "cpu"
     if backend == "jax":
@@ -39,7 +40,12 @@ def backend_environment(backend: str, config: DeviceConfig) -> dict[str, str]:
             **({"JAX_PLATFORMS": "cpu"} if cpu else {}),
         }
     elif backend == "torch":
-        environment |= {"KERAS_TORCH_DEVICE": "cpu"} if cpu else {}
+        # Asked through CUDA, torch.cuda.is_available() (Keras calls it on import) starts
+        # CUDA in the fork server, and a forked worker cannot start it again; NVML asks
+        # without starting it.
+        environment |= (
+            {"KERAS_TORCH_DEVICE": "cpu"} if cpu else {"PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
+        )
         if config.deterministic:
             environment["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
     return environment
