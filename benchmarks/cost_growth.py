@@ -463,6 +463,7 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
 
     from harness.config import DataConfig
     from harness.data import vectorize
+    from harness.data.cache import load_prepared
     from harness.plugin.manager import load_registry
     from harness.training.metrics import peak_host_memory_mb
 
@@ -494,7 +495,7 @@ def child_prepare(source: str, max_train: int | None, cache_dir: str) -> dict[st
         Path(again, "meta.json").write_text(meta)
         seconds["write_cache"] = time.perf_counter() - started
     started = time.perf_counter()
-    vectorize.load_prepared(data.cache_path)
+    load_prepared(data.cache_path)
     seconds["read_cache"] = time.perf_counter() - started
     seconds["read_source"] = seconds.pop("source_fingerprint") + seconds.pop("load_dataset")
     seconds["adapt"] = seconds.pop("fit_vectorizer")
@@ -532,7 +533,7 @@ def child_train(
     import keras
 
     from harness.config import TrainingConfig
-    from harness.data.vectorize import load_prepared
+    from harness.data.cache import load_prepared
     from harness.plugin.manager import load_registry
     from harness.training.callbacks import EpochTimer, weight_averaging
     from harness.training.fit import compiled_classifier

@@ -36,7 +36,7 @@ from matrix_speedup import wall_seconds
 
 from harness.report.compare import Comparison, compare, load_side
 from harness.report.markdown import escape
-from harness.results.schema import ResultRow, Status, measurements_of
+from harness.results.schema import ResultRow, Status, measurements_of, test_accuracy_of
 
 ARCHITECTURES = ("lstm", "gru", "bilstm", "bag-of-embeddings")
 SETTINGS = ("random", "frozen", "fine-tuned")
@@ -109,12 +109,11 @@ def summarise(out: Path) -> dict[str, Any]:
 
 def _cell_numbers(rows: list[ResultRow]) -> dict[str, float]:
     measured = [measurements_of(row) for row in rows]
+    accuracies = [test_accuracy_of(row) for row in rows]
     return {
         "seeds": len(rows),
-        "accuracy": statistics.mean(m["test_accuracy"] for m in measured),
-        "accuracy_sd": statistics.stdev(m["test_accuracy"] for m in measured)
-        if len(measured) > 1
-        else 0.0,
+        "accuracy": statistics.mean(accuracies),
+        "accuracy_sd": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
         "epochs": statistics.mean(m["epochs_run"] for m in measured),
         "seconds_per_epoch": statistics.mean(m["seconds_per_epoch"] for m in measured),
         "cell_seconds": statistics.mean(row["cell_wall_seconds"] for row in rows),

@@ -14,8 +14,8 @@ same data and seeds, the code before and after a change. From each, the board
 2. totals: the cells' time added up, and the wall time of each run (from its
    ``run_started_at`` to its last ``finished_at``; a file resumed by several runs adds up
    each run's), and their ratios;
-3. the cells a change is meant to move (:data:`LEVER_CELLS`: ``none`` of the unidirectional
-   RNNs, which pad on the left after issue 17) apart, out of the "within noise" count;
+3. the cells a change is meant to move (``--meant-to-change ARCH/PADDING``, with the reason
+   in ``--why``) apart, out of the "within noise" count;
 4. the schedule, simulated from NEW's measured cell times: the makespan on NEW's number of
    slots (``--jobs``; 2 when it ran one cell at a time) in the matrix's order (architecture,
    padding, seed: the queue before issue 17), in NEW's own order (longest first by the
@@ -38,15 +38,22 @@ import numpy as np
 
 from harness.execution.cost import makespan
 from harness.report.compare import WITHIN_NOISE, compare, load_side
+from harness.report.leaderboard import backend_of
 from harness.results.schema import ResultRow, measurements_of
 
-LEVER_CELLS = {("simple-rnn", "none"), ("gru", "none"), ("lstm", "none")}
 DEFAULT_SLOTS = 2  # simulated when NEW ran one cell at a time, or its rows do not agree
 CLOSE_FACTOR = 1.5  # a cell's estimate is close when its time is within this factor of it
 
 
-def compare_runs(baseline: str, new: str) -> dict[str, Any]:
-    """Everything the section shows, as JSON-ready data."""
+def compare_runs(
+    baseline: str,
+    new: str,
+    meant_to_change: Iterable[tuple[str, str]] = (),
+    why: str = "",
+) -> dict[str, Any]:
+    """Everything the section shows, as JSON-ready data; ``meant_to_change`` names the cells
+    (architecture, padding) the change is meant to move, for the reason ``why``."""
+    lever_cells = set(meant_to_change)
     before, after = load_side(baseline), load_side(new)
     comparison = compare(before, after)
     cells = []
@@ -64,7 +71,7 @@ def compare_runs(baseline: str, new: str) -> dict[str, Any]:
                 "verdict": cell.verdict,
                 "epochs": [_mean(side, "epochs_run") for side in rows],
                 "cell_seconds": [sum(row["cell_wall_seconds"] for row in side) for side in rows],
-                "lever": cell.cell in LEVER_CELLS,
+                "lever": cell.cell in lever_cells,
             }
         )
     slots = _slots(after.rows)
@@ -78,6 +85,7 @@ def compare_runs(baseline: str, new: str) -> dict[str, Any]:
         "baseline": _describe(baseline, before.rows),
         "new": _describe(new, after.rows),
         "cells": cells,
+        "why_meant_to_change": why,
         "only_in": [[list(cell) for cell in side] for side in comparison.only_in],
         "schedule": {
             "slots": slots,
@@ -149,11 +157,13 @@ def estimate_accuracy(
     }
 
 
-def _done_rows(rows: list[ResultRow], cell: tuple[str, str]) -> list[ResultRow]:
+def _done_rows(rows: list[ResultRow], cell: tuple[str, ...]) -> list[ResultRow]:
+    """The done rows of ``cell``: (architecture, padding), with the backend when compared by it."""
     return [
         row
         for row in rows
-        if (row["architecture"], row["padding"]) == cell and row["status"] == "done"
+        if (row["architecture"], row["padding"], backend_of(row))[: len(cell)] == cell
+        and row["status"] == "done"
     ]
 
 
@@ -174,7 +184,7 @@ def _slots(rows: list[ResultRow]) -> int:
 def render_section(matrix: dict[str, Any]) -> list[str]:
     """The markdown section of reports/performance.md."""
     before, after = matrix["baseline"], matrix["new"]
-    cells = matrix["cells"]
+    cells = sorted(matrix["cells"], key=lambda cell: (cell["architecture"], cell["padding"]))
     lines = [
         "",
         "## The whole matrix, before and after",
@@ -192,8 +202,13 @@ def render_section(matrix: dict[str, Any]) -> list[str]:
         "95 % interval and verdict from `harness compare` (a hierarchical bootstrap paired on "
         "the test rows, each side's seeds resampled; a cell is better or worse only when its "
         "p-value, Holm-adjusted over all the cells compared, is below 0.05); mean epochs run; "
-        "the cell's time (its seeds' worker wall times added up). Cells marked † are meant "
-        "to change (below) and are left out of the count under the table.",
+        "the cell's time (its seeds' worker wall times added up)."
+        + (
+            " Cells marked † are meant to change (below) and are left out of the count under "
+            "the table."
+            if any(cell["lever"] for cell in cells)
+            else ""
+        ),
         "",
         "| architecture | padding | acc. % baseline | acc. % new | new - baseline, points "
         "[95 % interval] | Holm p | verdict | epochs baseline | epochs new | cell s baseline "
@@ -207,7 +222,8 @@ def render_section(matrix: dict[str, Any]) -> list[str]:
     beyond = [cell for cell in judged if cell["verdict"] != WITHIN_NOISE]
     lines += [
         "",
-        f"**{len(within)} of {len(judged)} cells within noise** (the † cells left out)"
+        f"**{len(within)} of {len(judged)} cells within noise**"
+        + (" (the † cells left out)" if any(cell["lever"] for cell in cells) else "")
         + (
             "; beyond noise: "
             + ", ".join(f"{c['architecture']} / {c['padding']} ({c['verdict']})" for c in beyond)
@@ -219,7 +235,7 @@ def render_section(matrix: dict[str, Any]) -> list[str]:
     for side, names in zip(("baseline", "new"), matrix["only_in"], strict=True):
         if names:
             lines.append(f"Only in the {side}: " + ", ".join(" / ".join(n) for n in names) + ".")
-    lines += _render_lever(cells)
+    lines += _render_lever(cells, matrix.get("why_meant_to_change", ""))
     lines += _render_schedule(matrix)
     return lines
 
@@ -254,15 +270,14 @@ def _cell_row(cell: dict[str, Any]) -> str:
     )
 
 
-def _render_lever(cells: list[dict[str, Any]]) -> list[str]:
+def _render_lever(cells: list[dict[str, Any]], why: str) -> list[str]:
     moved = [cell for cell in cells if cell["lever"]]
     if not moved:
         return []
     lines = [
         "",
-        "**† Meant to change: `none` pads on the left** (lever 1 of issue 17): the "
-        "unidirectional RNNs' last state no longer reads the pads after the text. Same seeds "
-        "and test rows both ways:",
+        f"**† Meant to change**: {why or 'named by --meant-to-change'}. Same seeds and test "
+        "rows both ways:",
         "",
         "| architecture | acc. % baseline | acc. % new | new - baseline, points [95 % interval] "
         "| Holm p | verdict | epochs baseline | epochs new |",
@@ -327,12 +342,36 @@ def _render_schedule(matrix: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cell_name(text: str) -> tuple[str, str]:
+    """``ARCH/PADDING`` as (architecture, padding)."""
+    architecture, slash, padding = text.partition("/")
+    if not (architecture and slash and padding):
+        raise argparse.ArgumentTypeError(f"{text!r} is not ARCH/PADDING, e.g. lstm/none")
+    return architecture, padding
+
+
+def add_meant_to_change_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--meant-to-change`` and ``--why``, the cells a change is meant to move."""
+    parser.add_argument(
+        "--meant-to-change",
+        type=cell_name,
+        action="append",
+        default=[],
+        metavar="ARCH/PADDING",
+        help="a cell the change is meant to move: shown apart, out of the within-noise count",
+    )
+    parser.add_argument("--why", default="", help="why those cells are meant to move")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("baseline", help="results file or --out folder of the baseline run")
     parser.add_argument("new", help="results file or --out folder of the new run")
+    add_meant_to_change_arguments(parser)
     arguments = parser.parse_args()
-    matrix = compare_runs(arguments.baseline, arguments.new)
+    matrix = compare_runs(
+        arguments.baseline, arguments.new, arguments.meant_to_change, arguments.why
+    )
     print(f"<!-- {shlex.join(['python', *sys.argv])} -->")
     print("\n".join(render_section(matrix)))
 

@@ -28,6 +28,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,8 @@ def variants(training: TrainingConfig, every: Iterable[int]) -> dict[str, Callab
         "fused, no average": lambda: FusedAdam(lr),
     }
     for k in sorted({1, *every} - {training.ema_every}):
-        made[f"fused, average every {k}"] = lambda k=k: FusedAdam(
-            lr, use_ema=True, ema_momentum=momentum, ema_every=k
+        made[f"fused, average every {k}"] = partial(
+            FusedAdam, lr, use_ema=True, ema_momentum=momentum, ema_every=k
         )
     return made
 

@@ -354,9 +354,37 @@ def verdict(value: float | None, target: float, higher_is_better: bool = True) -
     return "met" if met else "not met"
 
 
+def _machine(host: dict[str, Any]) -> str:
+    gpus = ", ".join(gpu["name"] for gpu in host["gpus"])
+    return f"{host['cpu']}, {host['cores']} cores, {host['memory_gb']} GiB, " + (
+        f"GPUs: {gpus}" if gpus else "no GPU"
+    )
+
+
+def _versions(versions: dict[str, str | None]) -> str:
+    return ", ".join(f"{name} {version}" for name, version in versions.items() if version)
+
+
+def _machines(results: dict) -> list[str]:
+    """The header's machine and versions: one line each when every section was measured on
+    the same, else one line per machine and versions naming its sections."""
+    setups: dict[tuple[str, str], list[str]] = {}
+    for name, setup in results.get("section_setups", {}).items():
+        key = (_machine(setup["host"]), _versions(setup["versions"]))
+        setups.setdefault(key, []).append(name)
+    if len(setups) > 1:
+        return ["- **Machines and versions**, by section:"] + [
+            f"  - {', '.join(names)}: {machine}; {versions}"
+            for (machine, versions), names in setups.items()
+        ]
+    return [
+        f"- **Machine:** {_machine(results['host'])}",
+        f"- **Versions:** {_versions(results['versions'])}",
+    ]
+
+
 def render(results: dict) -> str:
     """performance.md from performance.json: the header, then each section measured."""
-    host, versions = results["host"], results["versions"]
     lines = [
         "# rnn-harness performance",
         "",
@@ -368,9 +396,7 @@ def render(results: dict) -> str:
         f"{results['data']['rows']['train']} train / {results['data']['rows']['validation']} "
         f"validation / {results['data']['rows']['test']} test rows",
         f"- **Harness defaults:** {training_summary(results['training'])}",
-        f"- **Machine:** {host['cpu']}, {host['cores']} cores, {host['memory_gb']} GiB, "
-        + ("GPUs: " + ", ".join(g["name"] for g in host["gpus"]) if host["gpus"] else "no GPU"),
-        "- **Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+        *_machines(results),
         f"- **Took:** {results['seconds'] / 60:.1f} minutes"
         + (
             " ("
@@ -733,7 +759,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument(
         "--sections",
-        type=lambda text: text.split(","),
+        type=lambda text: [name for name in text.split(",") if name],
         default=list(SECTIONS),
         help="comma-separated sections to run, for checking: "
         + ", ".join(SECTIONS)
@@ -746,6 +772,7 @@ def main() -> None:
         help="results files of two `harness run --all` on the same data and seeds: "
         "the matrix section (benchmarks/matrix_speedup.py)",
     )
+    matrix_speedup.add_meant_to_change_arguments(parser)
     parser.add_argument(
         "--render", action="store_true", help="only rewrite performance.md from performance.json"
     )
@@ -765,21 +792,32 @@ def main() -> None:
     data = prepare(DataConfig(source=arguments.data), registry, arguments.cache_dir)
     bench = Bench(arguments.data, data, registry, training)
     command = shlex.join(["python", *sys.argv])
+    section_seconds = results.setdefault("section_seconds", {})
+    setups = results.setdefault(  # a file from before setups were kept: its one host made all
+        "section_setups",
+        {
+            name: {"host": results["host"], "versions": results["versions"]}
+            for name in section_seconds
+        },
+    )
+    host, versions = environment.host(), environment.versions()
     results |= {
         "commands": [*results.get("commands", []), command],  # some sections: add to them
         "data": data.describe(),
         "training": training.__dict__,
-        "host": environment.host(),
-        "versions": environment.versions(),
     }
-    section_seconds = results.setdefault("section_seconds", {})
+    if arguments.sections or "host" not in results:  # --matrix alone measures nothing here
+        results |= {"host": host, "versions": versions}
     for name in (name for name in SECTIONS if name in arguments.sections):
         section_started = time.perf_counter()
         results[section_key(name)] = SECTIONS[name](bench)
         section_seconds[name] = time.perf_counter() - section_started
+        setups[name] = {"host": host, "versions": versions}
     if arguments.matrix:
         baseline, new = arguments.matrix
-        results["matrix"] = matrix_speedup.compare_runs(baseline, new)
+        results["matrix"] = matrix_speedup.compare_runs(
+            baseline, new, arguments.meant_to_change, arguments.why
+        )
     results["seconds"] = (
         time.perf_counter() - started if everything else sum(section_seconds.values())
     )

@@ -21,6 +21,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 import ray
 from ray.cluster_utils import Cluster
@@ -35,6 +36,7 @@ from harness.config import (
 from harness.execution.ray_cluster import RayExecutor
 from harness.execution.runner import plan_cells, run, select
 from harness.plugin.manager import load_registry
+from harness.results.schema import measurements_of
 
 FIXED_COST_CELL = ("lstm", "bucket")  # the cell performance.py times in and out of a worker
 SIDE_BY_SIDE_CELL = ("gru", "bucket")
@@ -91,7 +93,7 @@ def side_by_side(
     CPU for each."""
     epochs = replace(training, max_epochs=epochs_each, patience=epochs_each)
     row: dict = {"cell": "/".join(SIDE_BY_SIDE_CELL), "epochs": epochs_each}
-    runs = {
+    runs: dict[str, dict[str, Any]] = {
         "local_jobs_2": {"device": DeviceConfig(parallel_cells=2)},
         "ray_2_cpus": {"executor": ExecutorConfig(executor="ray", cpus_per_cell=1)},
     }
@@ -106,8 +108,8 @@ def side_by_side(
         )
         row[name] = {
             "wall_seconds": time.perf_counter() - started,
-            "accuracies": [r["measurements"]["test_accuracy"] for r in rows],
-            "examples_per_second": [r["measurements"]["train_examples_per_second"] for r in rows],
+            "accuracies": [measurements_of(r)["test_accuracy"] for r in rows],
+            "examples_per_second": [measurements_of(r)["train_examples_per_second"] for r in rows],
             "threads": rows[0]["device"]["threads_used"],
         }
     row["ray_over_local"] = row["ray_2_cpus"]["wall_seconds"] / row["local_jobs_2"]["wall_seconds"]

@@ -65,7 +65,7 @@ def test_two_runs_compared_cell_by_cell_with_totals_and_schedule(matrix_speedup,
     moved = {**cells, ("lstm", "none"): 0.84}  # the lever's cell: far better
     new = write(tmp_path / "b.jsonl", timed_rows(rng, moved, 30.0, "2026-01-01T12"))
 
-    matrix = matrix_speedup.compare_runs(baseline, new)
+    matrix = matrix_speedup.compare_runs(baseline, new, [("lstm", "none")], "pads on the left")
 
     by_cell = {(c["architecture"], c["padding"]): c for c in matrix["cells"]}
     assert by_cell["gru", "mask"]["verdict"] == "within noise"
@@ -82,7 +82,8 @@ def test_two_runs_compared_cell_by_cell_with_totals_and_schedule(matrix_speedup,
     section = "\n".join(matrix_speedup.render_section(matrix))
     assert "| cells' time added up, min | 9.0 | 4.5 | 2.00x |" in section
     assert "**2 of 2 cells within noise** (the † cells left out)." in section
-    assert "| lstm | none † |" in section
+    assert "| lstm | none † |" in section and "Meant to change**: pads on the left." in section
+    assert section.index("| gru | mask |") < section.index("| lstm | mask |")  # in name order
 
 
 def test_the_same_run_on_both_sides_is_within_noise_at_ratio_one(matrix_speedup, tmp_path):
@@ -91,9 +92,9 @@ def test_the_same_run_on_both_sides_is_within_noise_at_ratio_one(matrix_speedup,
     matrix = matrix_speedup.compare_runs(results, results)
     (cell,) = matrix["cells"]
     assert cell["difference"][0] == 0 and cell["verdict"] == "within noise"
-    assert "| wall time, min | 3.0 | 3.0 | 1.00x |" in "\n".join(
-        matrix_speedup.render_section(matrix)
-    )
+    section = "\n".join(matrix_speedup.render_section(matrix))
+    assert "| wall time, min | 3.0 | 3.0 | 1.00x |" in section
+    assert "†" not in section  # no cell was named as meant to change
 
 
 def test_the_schedule_and_the_estimate_recorded_in_the_rows(matrix_speedup, tmp_path):
