@@ -54,3 +54,13 @@ def test_crossings_by_trials_and_by_time():
     assert (crossing.leader, crossing.other, crossing.budget) == ("wide", "steady", 2)
     slow = BudgetCurve.of("wide", [0.5, 0.95, 0.6, 0.9], [40] * 4)  # a trial takes 4x as long
     assert crossings([steady, slow], by_time=True) == []  # steady has the lead while both run
+
+
+def test_curves_of_nearly_equal_trial_times_cross_by_time_only_where_their_lines_do():
+    """Between its trials' ends a curve's value is read off the line the plot draws: two
+    curves whose trials take 26 and 27 s do not swap the lead at every trial's end."""
+    early = BudgetCurve.of("early", [0.80, 0.84, 0.86, 0.87, 0.875], [26] * 5)
+    higher = BudgetCurve.of("higher", [0.81, 0.845, 0.862, 0.871, 0.877], [27] * 5)
+
+    assert all(higher.expected > early.expected)  # higher at every budget of trials
+    assert crossings([early, higher], by_time=True) == []

@@ -73,10 +73,12 @@ class BudgetCurve:
         return cls(label, expected_maximum(scores), maximum_spread(scores), float(np.mean(seconds)))
 
     def at_seconds(self, seconds: np.ndarray) -> np.ndarray:
-        """The expected best score after ``seconds`` of trials (NaN before the first ends)."""
-        trials = np.floor(seconds / self.seconds_per_trial + 1e-9).astype(int)
-        trials = np.minimum(trials, len(self.expected))
-        return np.where(trials >= 1, self.expected[np.maximum(trials, 1) - 1], np.nan)
+        """The expected best score after ``seconds`` of trials, on the line through each
+        budget's point (``n`` trials at ``n`` times a trial's time) that the plot draws; NaN
+        before the first trial ends, the last budget's score after the last."""
+        ends = np.arange(1, len(self.expected) + 1) * self.seconds_per_trial
+        values = np.interp(seconds, ends, self.expected)
+        return np.where(seconds >= ends[0] - 1e-9, values, np.nan)
 
 
 @dataclass(frozen=True)
