@@ -110,6 +110,7 @@ def _describe(spec: str, rows: list[ResultRow]) -> dict[str, Any]:
         "commands": sorted({row["command"] for row in rows}),
         "git_commits": sorted({str(row["git_commit"]) for row in rows}),
         "jobs": sorted({str(row["device"].get("parallel_cells")) for row in rows}),
+        "machines": sorted({f"{row['host']['cpu']}, {row['host']['cores']} cores" for row in rows}),
         "cell_seconds": sum(row["cell_wall_seconds"] for row in rows),
         "wall_seconds": wall_seconds(rows),
         "runs": len({row["run_started_at"] for row in rows}),
@@ -191,6 +192,15 @@ def render_section(matrix: dict[str, Any]) -> list[str]:
         "",
         f"- **Baseline:** `{before['results']}`: {_run(before)}",
         f"- **New:** `{after['results']}`: {_run(after)}",
+        *(
+            []
+            if before.get("machines") == after.get("machines")
+            else [
+                "",
+                "The two runs ran on different machines: their times compare the machines as "
+                "well as the code.",
+            ]
+        ),
         "",
         "| | baseline | new | baseline / new |",
         "|---|---|---|---|",
@@ -246,6 +256,7 @@ def _run(side: dict[str, Any]) -> str:
         f"{'; '.join(f'`{command}`' for command in side['commands'])} at "
         f"{', '.join(commit[:12] for commit in side['git_commits'])}, "
         f"--jobs {', '.join(side['jobs'])}{runs}"
+        + (f", on {'; '.join(side['machines'])}" if side.get("machines") else "")
     )
 
 

@@ -95,6 +95,7 @@ def test_the_same_run_on_both_sides_is_within_noise_at_ratio_one(matrix_speedup,
     section = "\n".join(matrix_speedup.render_section(matrix))
     assert "| wall time, min | 3.0 | 3.0 | 1.00x |" in section
     assert "†" not in section  # no cell was named as meant to change
+    assert "different machines" not in section
 
 
 def test_the_schedule_and_the_estimate_recorded_in_the_rows(matrix_speedup, tmp_path):
@@ -118,3 +119,21 @@ def test_the_schedule_and_the_estimate_recorded_in_the_rows(matrix_speedup, tmp_
     assert estimate["cells_within_factor"] == 3
     section = "\n".join(matrix_speedup.render_section(matrix))
     assert "4.0 min for a run that took 6.0 min (0.67 of it)" in section
+
+
+def test_runs_on_two_machines_are_named_and_said_to_differ(matrix_speedup, tmp_path):
+    rng = np.random.default_rng(3)
+    cells = {("gru", "mask"): 0.85}
+    before = timed_rows(rng, cells, 60.0, "2026-01-01T10")
+    after = timed_rows(rng, cells, 30.0, "2026-01-01T12")
+    for row in after:
+        row["host"] = {**row["host"], "cpu": "Other CPU"}
+    matrix = matrix_speedup.compare_runs(
+        write(tmp_path / "a.jsonl", before), write(tmp_path / "b.jsonl", after)
+    )
+
+    section = "\n".join(matrix_speedup.render_section(matrix))
+
+    assert f"on {before[0]['host']['cpu']}, {before[0]['host']['cores']} cores" in section
+    assert f"on Other CPU, {after[0]['host']['cores']} cores" in section
+    assert "ran on different machines" in section
