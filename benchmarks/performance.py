@@ -802,7 +802,8 @@ def main() -> None:
     )
     host, versions = environment.host(), environment.versions()
     results |= {
-        "commands": [*results.get("commands", []), command],  # some sections: add to them
+        # some sections: add to the commands (the same command again: moved to the end)
+        "commands": [*(c for c in results.get("commands", []) if c != command), command],
         "data": data.describe(),
         "training": training.__dict__,
     }
