@@ -7,8 +7,8 @@ The file's cells must share one data set (``--data`` replaces its recorded sourc
 where the path was relative to another folder). The model, as the module states it:
 wall = fixed + epochs x (steps x (step + recurrent step if width) + padded tokens x width x
 per token) x the one-thread slowdown; ``fixed`` is the median over the cells without a width
-of wall - epochs x seconds per epoch, the rest a least-squares fit of the relative error
-with the epochs each cell ran.
+of wall - epochs x seconds per epoch, the rest a non-negative least-squares fit of the
+relative error with the epochs each cell ran.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import nnls
 
 from harness.config import CellSpec, DataConfig, DeviceConfig, TrainingConfig
 from harness.data.vectorize import prepare
@@ -65,9 +66,7 @@ def calibrate(results: Path, source: str | None) -> dict[str, Any]:
         targets.append((row["cell_wall_seconds"] - fixed) / cost.row_thread_slowdown(row))
         weights.append(1 / row["cell_wall_seconds"])
     weighted = np.array(terms) * np.array(weights)[:, None]
-    step, recurrent_step, per_token = np.linalg.lstsq(
-        weighted, np.array(targets) * np.array(weights), rcond=None
-    )[0]
+    step, recurrent_step, per_token = nnls(weighted, np.array(targets) * np.array(weights))[0]
     constants = {
         "FIXED_SECONDS": round(fixed, 1),
         "BEST_EPOCH": round(statistics.median(measurements_of(r)["best_epoch"] for r in rows)),

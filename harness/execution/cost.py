@@ -23,9 +23,9 @@ longer than one with two or more: cells side by side each train more slowly, and
 gains mostly where single-threaded work (starting a worker, tracing, scoring) overlaps.
 
 The a-priori constants are fitted by ``python benchmarks/cost_calibration.py RESULTS``
-(least squares on the relative error) to the cells of a ``harness run --all`` on the
-embedded AG News sample, one cell at a time on a 2-core CPU (see CHANGELOG.md for the
-fit in use and its error). On another machine, or a GPU, they are off by that machine's
+(non-negative least squares on the relative error) to the cells of a ``harness run --all``
+on the embedded AG News sample on a 2-core CPU (see CHANGELOG.md for the fit in use and
+its error). On another machine, or a GPU, they are off by that machine's
 speed until its own rows exist.
 """
 
@@ -49,11 +49,11 @@ from harness.execution.devices import threads_per_cell
 from harness.results.schema import ResultRow, Status
 
 # Fitted by benchmarks/cost_calibration.py (see above):
-FIXED_SECONDS = 5.7  # a cell's cost besides its epochs: worker, tracing, scoring
+FIXED_SECONDS = 2.0  # a cell's cost besides its epochs: worker, tracing, scoring
 BEST_EPOCH = 6  # median best epoch; a cell runs `patience` epochs beyond its best
-STEP_SECONDS = 0.013  # an optimiser step (the embedding's update dominates)
-RECURRENT_STEP_SECONDS = 0.0036  # more, for an architecture with a width
-SECONDS_PER_PADDED_TOKEN_PER_WIDTH = 9.6e-8
+STEP_SECONDS = 0.0078  # an optimiser step (the embedding's update dominates)
+RECURRENT_STEP_SECONDS = 0.0  # more, for an architecture with a width
+SECONDS_PER_PADDED_TOKEN_PER_WIDTH = 7.5e-8
 # Measured side by side on the 2-core machine (bilstm/mask, 3 epochs): alone with
 # TensorFlow's threads 1,552-1,607 examples/s, alone with one thread 993, two cells side
 # by side with one thread each 782-887.
