@@ -763,7 +763,8 @@ def main() -> None:
         default=list(SECTIONS),
         help="comma-separated sections to run, for checking: "
         + ", ".join(SECTIONS)
-        + "; their results replace those in --out's performance.json, the rest are kept",
+        + "; their results replace those in --out's performance.json, the rest are kept; "
+        "'' runs none (with --matrix: that section alone)",
     )
     parser.add_argument(
         "--matrix",
