@@ -329,7 +329,8 @@ def test_an_estimate_comes_first_then_the_longest_cells_and_resuming_skips_finis
     assert estimate < min(number for number, line in enumerate(lines) if line.startswith("[1/2,"))
     rows = rows_of(harness_run.out)
     assert [row["architecture"] for row in rows] == ["gru", "bag-of-embeddings"]  # wider first
-    assert rows[0]["estimate"]["cell_seconds"] > rows[1]["estimate"]["cell_seconds"]
+    # each row records its estimate, to 0.1 s: on this tiny data the two differ by less
+    assert rows[0]["estimate"]["cell_seconds"] >= rows[1]["estimate"]["cell_seconds"] > 0
     assert rows[0]["device"]["parallel_cells"] == 1  # --jobs auto with --in-process
 
     again = harness_run(*args, "--seeds", "2")
