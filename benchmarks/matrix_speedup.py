@@ -186,6 +186,7 @@ def render_section(matrix: dict[str, Any]) -> list[str]:
     """The markdown section of reports/performance.md."""
     before, after = matrix["baseline"], matrix["new"]
     cells = sorted(matrix["cells"], key=lambda cell: (cell["architecture"], cell["padding"]))
+    levers = any(cell["lever"] for cell in cells)
     lines = [
         "",
         "## The whole matrix, before and after",
@@ -216,7 +217,7 @@ def render_section(matrix: dict[str, Any]) -> list[str]:
         + (
             " Cells marked † are meant to change (below) and are left out of the count under "
             "the table."
-            if any(cell["lever"] for cell in cells)
+            if levers
             else ""
         ),
         "",
@@ -233,7 +234,7 @@ def render_section(matrix: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"**{len(within)} of {len(judged)} cells within noise**"
-        + (" (the † cells left out)" if any(cell["lever"] for cell in cells) else "")
+        + (" (the † cells left out)" if levers else "")
         + (
             "; beyond noise: "
             + ", ".join(f"{c['architecture']} / {c['padding']} ({c['verdict']})" for c in beyond)
